@@ -1,0 +1,18 @@
+//! The one module generated code names; not a public API.
+
+pub use crate::codec::{Codec, FrameLen};
+pub use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+pub use crate::ext::{self, Extern};
+pub use crate::framing::split_frame;
+pub use crate::list::{Element, List};
+pub use crate::metadata::{MessageType, Metadata, Properties, ResponseStatus, Value};
+pub use crate::mutation::Mutation;
+pub use crate::reply::{ErrorKind, ReplyError};
+pub use crate::wire::{
+    Counter, Crc32, Encoded, Reader, Sink, Sum8, Xor8, put_varint, render, share, share_str,
+    varint_len, zigzag,
+};
+pub use bytes::{Bytes, BytesMut};
+pub use bytestring::ByteString;
+#[cfg(feature = "tokio")]
+pub use tokio_util;

@@ -1,0 +1,377 @@
+//! A bounds-checked cursor over a frame, used by generated decoders.
+
+use crate::error::{DecodeError, DecodeErrorKind};
+
+/// A cursor over a frame that never panics and never copies.
+///
+/// Positions are absolute offsets from the start of the frame, so errors raised
+/// inside nested windows still report where in the frame they happened.
+#[derive(Debug, Clone, Copy)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    end: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over a whole frame.
+    pub fn new(frame: &'a [u8]) -> Self {
+        Reader {
+            buf: frame,
+            pos: 0,
+            end: frame.len(),
+        }
+    }
+
+    /// A reader over `start..end` of the same frame (empty if out of bounds).
+    pub fn between(&self, start: usize, end: usize) -> Self {
+        let end = end.min(self.buf.len());
+        Reader {
+            buf: self.buf,
+            pos: start.min(end),
+            end,
+        }
+    }
+
+    /// The unread bytes of the window, without consuming them.
+    #[inline]
+    pub fn peek(&self) -> &'a [u8] {
+        self.buf.get(self.pos..self.end).unwrap_or_default()
+    }
+
+    /// The current offset from the start of the frame.
+    #[inline]
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Bytes left before the end of the current window.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.end - self.pos
+    }
+
+    /// True when the window has been read to its end.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.end
+    }
+
+    /// An error at the current position.
+    #[inline]
+    pub fn error(&self, kind: DecodeErrorKind) -> DecodeError {
+        DecodeError::new(self.pos, kind)
+    }
+
+    fn truncated(&self, needed: u64) -> DecodeError {
+        self.error(DecodeErrorKind::Truncated {
+            needed,
+            available: self.remaining() as u64,
+        })
+    }
+
+    /// Takes exactly `N` bytes as an array.
+    #[inline]
+    pub fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let bytes = self.bytes(N as u64)?;
+        // `bytes` has exactly N bytes, so the conversion cannot fail.
+        bytes.try_into().map_err(|_| self.truncated(N as u64))
+    }
+
+    /// Takes `n` bytes, borrowed from the frame.
+    #[inline]
+    pub fn bytes(&mut self, n: u64) -> Result<&'a [u8], DecodeError> {
+        if n > self.remaining() as u64 {
+            return Err(self.truncated(n));
+        }
+        let start = self.pos;
+        self.pos += n as usize;
+        self.buf.get(start..self.pos).ok_or_else(|| {
+            DecodeError::new(
+                start,
+                DecodeErrorKind::Truncated {
+                    needed: n,
+                    available: 0,
+                },
+            )
+        })
+    }
+
+    /// Takes a length given by an expression, rejecting negative lengths.
+    #[inline]
+    pub fn bytes_checked(&mut self, n: i128) -> Result<&'a [u8], DecodeError> {
+        let n =
+            u64::try_from(n).map_err(|_| self.error(DecodeErrorKind::BadLength { found: n }))?;
+        self.bytes(n)
+    }
+
+    /// Takes everything up to the end of the window.
+    #[inline]
+    pub fn rest(&mut self) -> &'a [u8] {
+        let start = self.pos;
+        self.pos = self.end;
+        self.buf.get(start..self.end).unwrap_or_default()
+    }
+
+    /// Takes bytes up to a NUL, consuming the NUL but not returning it.
+    pub fn until_nul(&mut self) -> Result<&'a [u8], DecodeError> {
+        let window = self.buf.get(self.pos..self.end).unwrap_or_default();
+        match window.iter().position(|&b| b == 0) {
+            Some(n) => {
+                let text = self.bytes(n as u64)?;
+                self.pos += 1;
+                Ok(text)
+            }
+            None => Err(self.error(DecodeErrorKind::MissingNul)),
+        }
+    }
+
+    /// Skips `n` bytes (padding).
+    #[inline]
+    pub fn skip(&mut self, n: u64) -> Result<(), DecodeError> {
+        self.bytes(n).map(|_| ())
+    }
+
+    /// Skips to the next multiple of `align` bytes from the start of the frame.
+    #[inline]
+    pub fn align(&mut self, align: usize) -> Result<(), DecodeError> {
+        self.skip(crate::wire::padding_to(self.pos, align) as u64)
+    }
+
+    /// Splits off the next `n` bytes as a window and advances past them.
+    #[inline]
+    pub fn window(&mut self, n: u64) -> Result<Reader<'a>, DecodeError> {
+        let start = self.pos;
+        self.bytes(n)?;
+        Ok(Reader {
+            buf: self.buf,
+            pos: start,
+            end: self.pos,
+        })
+    }
+
+    /// Like [`Reader::window`] with a length from an expression.
+    #[inline]
+    pub fn window_checked(&mut self, n: i128) -> Result<Reader<'a>, DecodeError> {
+        let n =
+            u64::try_from(n).map_err(|_| self.error(DecodeErrorKind::BadLength { found: n }))?;
+        self.window(n)
+    }
+
+    /// Fails unless the window has been read to its end.
+    #[inline]
+    pub fn finish(&self) -> Result<(), DecodeError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(self.error(DecodeErrorKind::Trailing {
+                extra: self.remaining() as u64,
+            }))
+        }
+    }
+
+    /// The bytes between two positions of this reader's frame.
+    pub fn span(&self, start: usize, end: usize) -> &'a [u8] {
+        self.buf.get(start..end).unwrap_or_default()
+    }
+
+    /// Reads one byte.
+    #[inline]
+    pub fn u8(&mut self) -> Result<u8, DecodeError> {
+        let [b] = self.array::<1>()?;
+        Ok(b)
+    }
+
+    /// Reads a bool stored as one byte, 0 or 1.
+    #[inline]
+    pub fn bool(&mut self) -> Result<bool, DecodeError> {
+        let at = self.pos;
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            found => Err(DecodeError::new(at, DecodeErrorKind::Bool { found })),
+        }
+    }
+
+    /// Reads an unsigned LEB128 varint of at most 64 bits.
+    pub fn varint(&mut self) -> Result<u64, DecodeError> {
+        let start = self.pos;
+        let mut value: u64 = 0;
+        for i in 0..10u32 {
+            let byte = self.u8().map_err(|_| {
+                DecodeError::new(
+                    start,
+                    DecodeErrorKind::Truncated {
+                        needed: u64::from(i) + 1,
+                        available: u64::from(i),
+                    },
+                )
+            })?;
+            let low = u64::from(byte & 0x7f);
+            if i == 9 && low > 1 {
+                break;
+            }
+            value |= low << (7 * i);
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(DecodeError::new(start, DecodeErrorKind::Varint))
+    }
+
+    /// Reads a zigzag-encoded signed varint.
+    pub fn zigzag(&mut self) -> Result<i64, DecodeError> {
+        self.varint().map(crate::wire::unzigzag)
+    }
+
+    /// Checks text for UTF-8, reporting the offset of the first bad byte.
+    pub fn utf8(&self, start: usize, bytes: &'a [u8]) -> Result<&'a str, DecodeError> {
+        std::str::from_utf8(bytes).map_err(|e| {
+            DecodeError::new(
+                start + e.valid_up_to(),
+                DecodeErrorKind::Utf8 {
+                    valid_up_to: e.valid_up_to(),
+                },
+            )
+        })
+    }
+}
+
+macro_rules! int_readers {
+    ($($be:ident $le:ident $ty:ty;)*) => {
+        impl<'a> Reader<'a> {
+            $(
+                #[doc = concat!("Reads a big-endian `", stringify!($ty), "`.")]
+                #[inline]
+                pub fn $be(&mut self) -> Result<$ty, DecodeError> {
+                    self.array().map(<$ty>::from_be_bytes)
+                }
+
+                #[doc = concat!("Reads a little-endian `", stringify!($ty), "`.")]
+                #[inline]
+                pub fn $le(&mut self) -> Result<$ty, DecodeError> {
+                    self.array().map(<$ty>::from_le_bytes)
+                }
+            )*
+        }
+    };
+}
+
+int_readers! {
+    u16_be u16_le u16;
+    u32_be u32_le u32;
+    u64_be u64_le u64;
+    i16_be i16_le i16;
+    i32_be i32_le i32;
+    i64_be i64_le i64;
+    f32_be f32_le f32;
+    f64_be f64_le f64;
+}
+
+impl<'a> Reader<'a> {
+    /// Reads one signed byte.
+    #[inline]
+    pub fn i8(&mut self) -> Result<i8, DecodeError> {
+        self.array().map(i8::from_be_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_integers_both_ways() {
+        let mut r = Reader::new(&[0x12, 0x34, 0x12, 0x34]);
+        assert_eq!(r.u16_be().unwrap(), 0x1234);
+        assert_eq!(r.u16_le().unwrap(), 0x3412);
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn truncation_reports_offset_and_sizes() {
+        let mut r = Reader::new(&[1, 2, 3]);
+        r.u8().unwrap();
+        let err = r.u32_be().unwrap_err();
+        assert_eq!(err.offset(), 1);
+        assert_eq!(
+            err.kind(),
+            &DecodeErrorKind::Truncated {
+                needed: 4,
+                available: 2
+            }
+        );
+    }
+
+    #[test]
+    fn huge_lengths_do_not_overflow() {
+        let mut r = Reader::new(&[1, 2, 3]);
+        assert!(r.bytes(u64::MAX).is_err());
+        assert!(r.bytes_checked(-1).is_err());
+        assert_eq!(r.pos(), 0);
+    }
+
+    #[test]
+    fn windows_keep_absolute_offsets() {
+        let data = [0, 1, 2, 3, 4, 5];
+        let mut r = Reader::new(&data);
+        r.u8().unwrap();
+        let mut w = r.window(3).unwrap();
+        assert_eq!(r.pos(), 4);
+        assert_eq!(w.u16_be().unwrap(), 0x0102);
+        let err = w.u16_be().unwrap_err();
+        assert_eq!(err.offset(), 3);
+        assert_eq!(
+            w.finish().unwrap_err().kind(),
+            &DecodeErrorKind::Trailing { extra: 1 }
+        );
+    }
+
+    #[test]
+    fn varints() {
+        assert_eq!(Reader::new(&[0x96, 0x01]).varint().unwrap(), 150);
+        assert_eq!(Reader::new(&[0]).varint().unwrap(), 0);
+        let max = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        assert_eq!(Reader::new(&max).varint().unwrap(), u64::MAX);
+        let over = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02];
+        assert_eq!(
+            Reader::new(&over).varint().unwrap_err().kind(),
+            &DecodeErrorKind::Varint
+        );
+        assert!(matches!(
+            Reader::new(&[0x80]).varint().unwrap_err().kind(),
+            DecodeErrorKind::Truncated { .. }
+        ));
+        assert_eq!(Reader::new(&[0x03]).zigzag().unwrap(), -2);
+    }
+
+    #[test]
+    fn nul_terminated() {
+        let mut r = Reader::new(b"ab\0c");
+        assert_eq!(r.until_nul().unwrap(), b"ab");
+        assert_eq!(r.pos(), 3);
+        assert_eq!(
+            r.until_nul().unwrap_err().kind(),
+            &DecodeErrorKind::MissingNul
+        );
+    }
+
+    #[test]
+    fn alignment_is_from_frame_start() {
+        let data = [0u8; 8];
+        let mut r = Reader::new(&data);
+        r.u8().unwrap();
+        r.align(4).unwrap();
+        assert_eq!(r.pos(), 4);
+        r.align(4).unwrap();
+        assert_eq!(r.pos(), 4);
+    }
+
+    #[test]
+    fn bad_utf8_points_at_the_byte() {
+        let data = b"ok\xff";
+        let r = Reader::new(data);
+        let err = r.utf8(0, data).unwrap_err();
+        assert_eq!(err.offset(), 2);
+    }
+}

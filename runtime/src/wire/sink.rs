@@ -1,0 +1,252 @@
+//! Where encoders write: contiguous buffers, shared-segment frames, hashers and counters.
+
+use bytes::{Bytes, BytesMut};
+
+/// A destination for encoded bytes.
+///
+/// Generated encoders are generic over the sink, so the same code fills a
+/// buffer, feeds a checksum, or builds a frame that shares payload bytes.
+pub trait Sink {
+    /// Appends bytes.
+    fn write_slice(&mut self, src: &[u8]);
+
+    /// Appends bytes the sink may keep by reference instead of copying.
+    fn write_shared(&mut self, src: &Bytes) {
+        self.write_slice(src);
+    }
+
+    /// Bytes written so far; alignment is measured from the frame's first byte.
+    fn position(&self) -> usize;
+}
+
+impl Sink for BytesMut {
+    #[inline]
+    fn write_slice(&mut self, src: &[u8]) {
+        self.extend_from_slice(src);
+    }
+
+    #[inline]
+    fn position(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Sink for Vec<u8> {
+    #[inline]
+    fn write_slice(&mut self, src: &[u8]) {
+        self.extend_from_slice(src);
+    }
+
+    #[inline]
+    fn position(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for &mut S {
+    #[inline]
+    fn write_slice(&mut self, src: &[u8]) {
+        (**self).write_slice(src);
+    }
+
+    #[inline]
+    fn write_shared(&mut self, src: &Bytes) {
+        (**self).write_shared(src);
+    }
+
+    #[inline]
+    fn position(&self) -> usize {
+        (**self).position()
+    }
+}
+
+/// A sink that only counts, for sizes of derived length fields.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counter(pub usize);
+
+impl Sink for Counter {
+    #[inline]
+    fn write_slice(&mut self, src: &[u8]) {
+        self.0 += src.len();
+    }
+
+    #[inline]
+    fn position(&self) -> usize {
+        self.0
+    }
+}
+
+/// A sink that computes a CRC-32 (IEEE) of what it is given.
+#[derive(Debug, Default, Clone)]
+pub struct Crc32(crc32fast::Hasher, usize);
+
+impl Crc32 {
+    /// The checksum of everything written so far.
+    pub fn finish(self) -> u32 {
+        self.0.finalize()
+    }
+}
+
+impl Sink for Crc32 {
+    fn write_slice(&mut self, src: &[u8]) {
+        self.0.update(src);
+        self.1 += src.len();
+    }
+
+    fn position(&self) -> usize {
+        self.1
+    }
+}
+
+/// A sink that sums bytes modulo 256.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Sum8(pub u8, usize);
+
+impl Sink for Sum8 {
+    fn write_slice(&mut self, src: &[u8]) {
+        self.0 = src.iter().fold(self.0, |acc, b| acc.wrapping_add(*b));
+        self.1 += src.len();
+    }
+
+    fn position(&self) -> usize {
+        self.1
+    }
+}
+
+/// A sink that XORs bytes together.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Xor8(pub u8, usize);
+
+impl Sink for Xor8 {
+    fn write_slice(&mut self, src: &[u8]) {
+        self.0 = src.iter().fold(self.0, |acc, b| acc ^ *b);
+        self.1 += src.len();
+    }
+
+    fn position(&self) -> usize {
+        self.1
+    }
+}
+
+/// Payload segments at least this long are shared rather than copied.
+pub const SHARE_MIN: usize = 256;
+
+/// An encoded frame whose large payload fields are shared with the frame they came from.
+///
+/// Re-encoding a frame with a mutation rewrites its header but keeps its body as a
+/// reference-counted slice of the original buffer: the payload is never copied.
+#[derive(Debug, Default, Clone)]
+pub struct Encoded {
+    parts: Vec<Bytes>,
+    head: BytesMut,
+    len: usize,
+}
+
+impl Encoded {
+    /// An empty frame.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Total length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The frame as segments, in order, ready for a vectored write.
+    pub fn into_parts(mut self) -> Vec<Bytes> {
+        self.flush();
+        self.parts
+    }
+
+    /// The frame as one contiguous buffer (copies if it has several segments).
+    pub fn to_bytes(&self) -> Bytes {
+        if self.parts.is_empty() {
+            return Bytes::copy_from_slice(&self.head);
+        }
+        let mut out = BytesMut::with_capacity(self.len);
+        for part in &self.parts {
+            out.extend_from_slice(part);
+        }
+        out.extend_from_slice(&self.head);
+        out.freeze()
+    }
+
+    /// How many segments share memory with another buffer rather than owning a copy.
+    pub fn shared_parts(&self) -> usize {
+        self.parts.len()
+    }
+
+    fn flush(&mut self) {
+        if !self.head.is_empty() {
+            self.parts.push(self.head.split().freeze());
+        }
+    }
+}
+
+impl Sink for Encoded {
+    #[inline]
+    fn write_slice(&mut self, src: &[u8]) {
+        self.head.extend_from_slice(src);
+        self.len += src.len();
+    }
+
+    fn write_shared(&mut self, src: &Bytes) {
+        if src.len() < SHARE_MIN {
+            self.write_slice(src);
+            return;
+        }
+        self.flush();
+        self.parts.push(src.clone());
+        self.len += src.len();
+    }
+
+    #[inline]
+    fn position(&self) -> usize {
+        self.len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_shares_large_payloads() {
+        let body = Bytes::from(vec![7u8; 1024]);
+        let mut out = Encoded::new();
+        out.write_slice(b"head");
+        out.write_shared(&body);
+        out.write_slice(b"tail");
+        out.write_shared(&Bytes::from_static(b"tiny"));
+        assert_eq!(out.len(), 4 + 1024 + 8);
+        let flat = out.to_bytes();
+        assert_eq!(&flat[..4], b"head");
+        assert_eq!(&flat[1028..], b"tailtiny");
+        let parts = out.into_parts();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(
+            parts[1].as_ptr(),
+            body.as_ptr(),
+            "payload must not be copied"
+        );
+    }
+
+    #[test]
+    fn checksum_sinks() {
+        let mut crc = Crc32::default();
+        crc.write_slice(b"123456789");
+        assert_eq!(crc.finish(), 0xcbf4_3926);
+        let mut sum = Sum8::default();
+        sum.write_slice(&[200, 100]);
+        assert_eq!(sum.0, 44);
+        let mut x = Xor8::default();
+        x.write_slice(&[0b1100, 0b1010]);
+        assert_eq!(x.0, 0b0110);
+    }
+}
