@@ -2,6 +2,7 @@
 
 pub use crate::codec::{Codec, FrameLen};
 pub use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+pub use crate::eval;
 pub use crate::ext::{self, Extern};
 pub use crate::framing::split_frame;
 pub use crate::list::{Element, List};
@@ -9,8 +10,8 @@ pub use crate::metadata::{MessageType, Metadata, Properties, ResponseStatus, Val
 pub use crate::mutation::Mutation;
 pub use crate::reply::{ErrorKind, ReplyError};
 pub use crate::wire::{
-    Counter, Crc32, Encoded, Reader, Sink, Sum8, Xor8, put_varint, render, share, share_str,
-    varint_len, zigzag,
+    Counter, Crc32, Encoded, Reader, Sink, Stop, Sum8, Walk, Xor8, conclude, finish_at, padding_to,
+    put_varint, render, share, share_str, unzigzag, varint_len, zigzag,
 };
 pub use bytes::{Bytes, BytesMut};
 pub use bytestring::ByteString;

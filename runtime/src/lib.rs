@@ -6,6 +6,7 @@
 
 pub mod codec;
 pub mod error;
+pub mod eval;
 pub mod ext;
 #[cfg(feature = "tokio")]
 pub mod framed;

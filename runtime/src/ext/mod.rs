@@ -16,7 +16,7 @@ pub trait Extern {
     /// The decoded value, borrowing from the frame.
     type Ref<'a>: Copy + fmt::Debug + PartialEq;
     /// The value for encoding.
-    type Owned: Clone + fmt::Debug + PartialEq;
+    type Owned: Clone + fmt::Debug + PartialEq + Default;
 
     /// Decodes a value at the start of `buf`, returning it and the bytes it used.
     fn decode(buf: &[u8]) -> Result<(Self::Ref<'_>, usize), String>;

@@ -2,9 +2,11 @@
 
 mod reader;
 mod sink;
+mod walk;
 
 pub use reader::Reader;
 pub use sink::{Counter, Crc32, Encoded, SHARE_MIN, Sink, Sum8, Xor8};
+pub use walk::{Stop, Walk, conclude, finish_at};
 
 use bytes::Bytes;
 use bytestring::ByteString;

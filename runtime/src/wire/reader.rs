@@ -78,6 +78,18 @@ impl<'a> Reader<'a> {
         bytes.try_into().map_err(|_| self.truncated(N as u64))
     }
 
+    /// Borrows exactly `N` bytes as an array reference.
+    #[inline]
+    pub fn fixed<const N: usize>(&mut self) -> Result<&'a [u8; N], DecodeError> {
+        match self.peek().first_chunk::<N>() {
+            Some(bytes) => {
+                self.pos += N;
+                Ok(bytes)
+            }
+            None => Err(self.truncated(N as u64)),
+        }
+    }
+
     /// Takes `n` bytes, borrowed from the frame.
     #[inline]
     pub fn bytes(&mut self, n: u64) -> Result<&'a [u8], DecodeError> {

@@ -1,0 +1,172 @@
+//! Expression arithmetic for generated code: exact `i128` maths where overflow,
+//! division by zero and absent values give `None` instead of a panic.
+
+/// `a + b`.
+#[inline]
+pub fn add(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    a?.checked_add(b?)
+}
+
+/// `a - b`.
+#[inline]
+pub fn sub(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    a?.checked_sub(b?)
+}
+
+/// `a * b`.
+#[inline]
+pub fn mul(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    a?.checked_mul(b?)
+}
+
+/// `a / b`; `None` when `b` is zero.
+#[inline]
+pub fn div(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    a?.checked_div(b?)
+}
+
+/// `a % b`; `None` when `b` is zero.
+#[inline]
+pub fn rem(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    a?.checked_rem(b?)
+}
+
+/// `a << b`; `None` when bits would be lost.
+#[inline]
+pub fn shl(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    let (a, b) = (a?, u32::try_from(b?).ok()?);
+    let r = a.checked_shl(b)?;
+    (r >> b == a).then_some(r)
+}
+
+/// `a >> b`.
+#[inline]
+pub fn shr(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    a?.checked_shr(u32::try_from(b?).ok()?)
+}
+
+/// `a & b`.
+#[inline]
+pub fn bitand(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    Some(a? & b?)
+}
+
+/// `a | b`.
+#[inline]
+pub fn bitor(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    Some(a? | b?)
+}
+
+/// `a ^ b`.
+#[inline]
+pub fn bitxor(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    Some(a? ^ b?)
+}
+
+/// `-a`.
+#[inline]
+pub fn neg(a: Option<i128>) -> Option<i128> {
+    a?.checked_neg()
+}
+
+/// `!a`.
+#[inline]
+pub fn not(a: Option<bool>) -> Option<bool> {
+    a.map(|a| !a)
+}
+
+/// `a == b`.
+#[inline]
+pub fn eq<T: PartialEq>(a: Option<T>, b: Option<T>) -> Option<bool> {
+    Some(a? == b?)
+}
+
+/// `a != b`.
+#[inline]
+pub fn ne<T: PartialEq>(a: Option<T>, b: Option<T>) -> Option<bool> {
+    Some(a? != b?)
+}
+
+/// `a < b`.
+#[inline]
+pub fn lt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Option<bool> {
+    Some(a? < b?)
+}
+
+/// `a <= b`.
+#[inline]
+pub fn le<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Option<bool> {
+    Some(a? <= b?)
+}
+
+/// `a > b`.
+#[inline]
+pub fn gt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Option<bool> {
+    Some(a? > b?)
+}
+
+/// `a >= b`.
+#[inline]
+pub fn ge<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Option<bool> {
+    Some(a? >= b?)
+}
+
+/// `a && b`: false wins over an absent operand.
+#[inline]
+pub fn and(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+/// `a || b`: true wins over an absent operand.
+#[inline]
+pub fn or(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    }
+}
+
+/// Converts a computed value into a field's integer type.
+#[inline]
+pub fn fit<T: TryFrom<i128>>(value: i128, max: i128) -> Result<T, crate::EncodeError> {
+    T::try_from(value).map_err(|_| {
+        crate::EncodeError::new(crate::EncodeErrorKind::OutOfRange { value, max })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overflow_and_zero_division_are_none() {
+        assert_eq!(add(Some(i128::MAX), Some(1)), None);
+        assert_eq!(div(Some(1), Some(0)), None);
+        assert_eq!(rem(Some(1), Some(0)), None);
+        assert_eq!(shl(Some(1), Some(200)), None);
+        assert_eq!(shl(Some(-1), Some(127)), Some(i128::MIN));
+        assert_eq!(shl(Some(3), Some(127)), None);
+        assert_eq!(sub(Some(5), Some(7)), Some(-2));
+    }
+
+    #[test]
+    fn logic_with_absent_values() {
+        assert_eq!(and(None, Some(false)), Some(false));
+        assert_eq!(or(None, Some(true)), Some(true));
+        assert_eq!(and(None, Some(true)), None);
+        assert_eq!(eq(Some("a"), Some("a")), Some(true));
+        assert_eq!(lt::<i128>(None, Some(1)), None);
+    }
+
+    #[test]
+    fn fit_checks_range() {
+        assert_eq!(fit::<u8>(255, 255), Ok(255u8));
+        assert!(fit::<u8>(256, 255).is_err());
+        assert!(fit::<u8>(-1, 255).is_err());
+    }
+}

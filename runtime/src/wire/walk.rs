@@ -1,0 +1,255 @@
+//! A framing walker: finds a frame's length from as few bytes as possible.
+
+use crate::codec::FrameLen;
+use crate::error::{DecodeError, DecodeErrorKind};
+
+/// Why a walk stopped before the end of the frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// The buffer must hold at least this many bytes to go on.
+    Need(u64),
+    /// The bytes seen cannot start a valid frame.
+    Error(DecodeError),
+}
+
+impl From<DecodeError> for Stop {
+    fn from(e: DecodeError) -> Self {
+        Stop::Error(e)
+    }
+}
+
+/// A cursor that reads the fields framing depends on and skips the rest
+/// without needing their bytes, so a frame's length is known from its header.
+#[derive(Debug, Clone, Copy)]
+pub struct Walk<'a> {
+    buf: &'a [u8],
+    pos: u64,
+}
+
+impl<'a> Walk<'a> {
+    /// A walk from the start of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Walk { buf, pos: 0 }
+    }
+
+    /// The offset reached so far.
+    #[inline]
+    pub fn pos(&self) -> u64 {
+        self.pos
+    }
+
+    /// An error at the current offset.
+    #[cold]
+    pub fn error(&self, kind: DecodeErrorKind) -> Stop {
+        Stop::Error(DecodeError::new(to_usize(self.pos), kind))
+    }
+
+    /// Reads `N` bytes, or asks for them.
+    #[inline]
+    pub fn array<const N: usize>(&mut self) -> Result<[u8; N], Stop> {
+        let end = self.pos + N as u64;
+        let start = to_usize(self.pos);
+        match self
+            .buf
+            .get(start..)
+            .and_then(|rest| rest.first_chunk::<N>())
+        {
+            Some(bytes) => {
+                self.pos = end;
+                Ok(*bytes)
+            }
+            None => Err(Stop::Need(end)),
+        }
+    }
+
+    /// Reads one byte.
+    #[inline]
+    pub fn u8(&mut self) -> Result<u8, Stop> {
+        self.array::<1>().map(|[b]| b)
+    }
+
+    /// Reads one signed byte.
+    #[inline]
+    pub fn i8(&mut self) -> Result<i8, Stop> {
+        self.array::<1>().map(i8::from_be_bytes)
+    }
+
+    /// Reads a strict bool (0 or 1).
+    #[inline]
+    pub fn bool(&mut self) -> Result<bool, Stop> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            found => {
+                self.pos -= 1;
+                Err(self.error(DecodeErrorKind::Bool { found }))
+            }
+        }
+    }
+
+    /// Reads an unsigned LEB128 varint.
+    pub fn varint(&mut self) -> Result<u64, Stop> {
+        let mut value = 0u64;
+        for i in 0..10u64 {
+            let Some(&byte) = self.buf.get(to_usize(self.pos + i)) else {
+                return Err(Stop::Need(self.pos + i + 1));
+            };
+            let bits = u64::from(byte & 0x7f);
+            if i == 9 && bits > 1 {
+                break;
+            }
+            value |= bits << (7 * i);
+            if byte & 0x80 == 0 {
+                self.pos += i + 1;
+                return Ok(value);
+            }
+        }
+        Err(self.error(DecodeErrorKind::Varint))
+    }
+
+    /// Reads a zigzag varint.
+    pub fn zigzag(&mut self) -> Result<i64, Stop> {
+        self.varint().map(super::unzigzag)
+    }
+
+    /// Skips `n` bytes without needing them.
+    #[inline]
+    pub fn skip(&mut self, n: u64) -> Result<(), Stop> {
+        match self.pos.checked_add(n) {
+            Some(pos) => {
+                self.pos = pos;
+                Ok(())
+            }
+            None => Err(self.error(DecodeErrorKind::BadLength { found: n.into() })),
+        }
+    }
+
+    /// Skips a length computed by an expression, rejecting negative values.
+    #[inline]
+    pub fn skip_checked(&mut self, n: i128) -> Result<(), Stop> {
+        match u64::try_from(n) {
+            Ok(n) => self.skip(n),
+            Err(_) => Err(self.error(DecodeErrorKind::BadLength { found: n })),
+        }
+    }
+
+    /// Skips to the next multiple of `align` from the frame start.
+    pub fn align(&mut self, align: u64) -> Result<(), Stop> {
+        let pad = if align <= 1 {
+            0
+        } else {
+            (align - self.pos % align) % align
+        };
+        self.skip(pad)
+    }
+
+    /// Skips bytes up to and including a NUL.
+    pub fn until_nul(&mut self) -> Result<(), Stop> {
+        let rest = self.buf.get(to_usize(self.pos)..).unwrap_or_default();
+        match rest.iter().position(|&b| b == 0) {
+            Some(i) => self.skip(i as u64 + 1),
+            None => Err(Stop::Need(self.pos.max(self.buf.len() as u64) + 1)),
+        }
+    }
+
+    /// The frame ends here: complete if the buffer holds it.
+    pub fn end(&self) -> FrameLen {
+        finish_at(self.buf, self.pos)
+    }
+}
+
+/// The answer for a frame that ends at `end`.
+pub fn finish_at(buf: &[u8], end: u64) -> FrameLen {
+    if end <= buf.len() as u64 {
+        FrameLen::Complete(to_usize(end))
+    } else {
+        FrameLen::NeedMore(to_usize(end))
+    }
+}
+
+/// Turns a walk's result into `frame_len`'s answer.
+pub fn conclude(result: Result<FrameLen, Stop>) -> Result<FrameLen, DecodeError> {
+    match result {
+        Ok(len) => Ok(len),
+        Err(Stop::Need(n)) => Ok(FrameLen::NeedMore(to_usize(n))),
+        Err(Stop::Error(e)) => Err(e),
+    }
+}
+
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+macro_rules! walk_ints {
+    ($($be:ident $le:ident $ty:ty;)*) => {
+        impl<'a> Walk<'a> {
+            $(
+                #[doc = concat!("Reads a big-endian `", stringify!($ty), "`.")]
+                #[inline]
+                pub fn $be(&mut self) -> Result<$ty, Stop> {
+                    self.array().map(<$ty>::from_be_bytes)
+                }
+
+                #[doc = concat!("Reads a little-endian `", stringify!($ty), "`.")]
+                #[inline]
+                pub fn $le(&mut self) -> Result<$ty, Stop> {
+                    self.array().map(<$ty>::from_le_bytes)
+                }
+            )*
+        }
+    };
+}
+
+walk_ints! {
+    u16_be u16_le u16;
+    u32_be u32_le u32;
+    u64_be u64_le u64;
+    i16_be i16_le i16;
+    i32_be i32_le i32;
+    i64_be i64_le i64;
+    f32_be f32_le f32;
+    f64_be f64_le f64;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walk_len_prefixed(buf: &[u8]) -> Result<FrameLen, DecodeError> {
+        conclude((|| {
+            let mut w = Walk::new(buf);
+            let n = w.u16_be()?;
+            w.skip(n.into())?;
+            Ok(w.end())
+        })())
+    }
+
+    #[test]
+    fn asks_for_the_header_then_the_body() {
+        assert_eq!(walk_len_prefixed(&[]), Ok(FrameLen::NeedMore(2)));
+        assert_eq!(walk_len_prefixed(&[0]), Ok(FrameLen::NeedMore(2)));
+        assert_eq!(walk_len_prefixed(&[0, 3, 1]), Ok(FrameLen::NeedMore(5)));
+        assert_eq!(walk_len_prefixed(&[0, 3, 1, 2, 3, 9]), Ok(FrameLen::Complete(5)));
+    }
+
+    #[test]
+    fn varints_and_nul() {
+        let mut w = Walk::new(&[0x80]);
+        assert_eq!(w.varint(), Err(Stop::Need(2)));
+        let mut w = Walk::new(&[0x80, 0x01]);
+        assert_eq!(w.varint(), Ok(128));
+        let mut w = Walk::new(b"ab");
+        assert_eq!(w.until_nul(), Err(Stop::Need(3)));
+        let mut w = Walk::new(b"ab\0c");
+        assert_eq!(w.until_nul(), Ok(()));
+        assert_eq!(w.pos(), 3);
+    }
+
+    #[test]
+    fn huge_skips_do_not_overflow() {
+        let mut w = Walk::new(&[]);
+        w.skip(u64::MAX).unwrap();
+        assert!(matches!(w.skip(1), Err(Stop::Error(_))));
+        assert!(matches!(w.skip_checked(-1), Err(Stop::Error(_))));
+    }
+}
