@@ -4,5 +4,6 @@
 //!
 //! Data flows one way: `schema text → IR → checked IR → Rust code`.
 
+pub mod check;
 pub mod diag;
 pub mod ir;

@@ -1,6 +1,8 @@
 //! Expression arithmetic for generated code: exact `i128` maths where overflow,
 //! division by zero and absent values give `None` instead of a panic.
 
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+
 /// `a + b`.
 #[inline]
 pub fn add(a: Option<i128>, b: Option<i128>) -> Option<i128> {
@@ -133,10 +135,72 @@ pub fn or(a: Option<bool>, b: Option<bool>) -> Option<bool> {
 
 /// Converts a computed value into a field's integer type.
 #[inline]
-pub fn fit<T: TryFrom<i128>>(value: i128, max: i128) -> Result<T, crate::EncodeError> {
+pub fn fit<T: TryFrom<i128>>(value: i128, max: i128) -> Result<T, EncodeError> {
     T::try_from(value).map_err(|_| {
-        crate::EncodeError::new(crate::EncodeErrorKind::OutOfRange { value, max })
+        EncodeError::new(EncodeErrorKind::OutOfRange { value, max })
     })
+}
+
+/// What a decoder reports when an expression has no value.
+const UNDEFINED: &str = "no value (overflow, division by zero or an absent field)";
+
+/// The value of an expression while decoding, or an error at `offset` quoting `rule`.
+#[inline]
+pub fn decoded<T>(value: Option<T>, offset: usize, rule: &'static str) -> Result<T, DecodeError> {
+    value.ok_or_else(|| {
+        DecodeError::new(
+            offset,
+            DecodeErrorKind::Constraint {
+                rule,
+                found: UNDEFINED.into(),
+            },
+        )
+    })
+}
+
+/// The value of an expression while encoding, or an error quoting `rule`.
+#[inline]
+pub fn encoded<T>(value: Option<T>, rule: &'static str) -> Result<T, EncodeError> {
+    value.ok_or_else(|| {
+        EncodeError::new(EncodeErrorKind::Constraint {
+            rule,
+            found: UNDEFINED.into(),
+        })
+    })
+}
+
+/// A count or length from an expression, rejecting negative values.
+#[inline]
+pub fn count(value: i128, offset: usize) -> Result<u64, DecodeError> {
+    u64::try_from(value)
+        .map_err(|_| DecodeError::new(offset, DecodeErrorKind::BadLength { found: value }))
+}
+
+/// CRC-32 (IEEE) of `bytes`.
+pub fn crc32(bytes: &[u8]) -> i128 {
+    crc32fast::hash(bytes).into()
+}
+
+/// Sum of `bytes` modulo 256.
+pub fn sum8(bytes: &[u8]) -> i128 {
+    bytes.iter().fold(0u8, |a, b| a.wrapping_add(*b)).into()
+}
+
+/// XOR of `bytes`.
+pub fn xor8(bytes: &[u8]) -> i128 {
+    bytes.iter().fold(0u8, |a, b| a ^ b).into()
+}
+
+/// Adds a field name to a decode error's path, unless the error is outside any field.
+#[cold]
+pub fn in_field(e: DecodeError, name: &'static str) -> DecodeError {
+    if name.is_empty() { e } else { e.in_field(name) }
+}
+
+/// Adds a field name to an encode error's path, unless the error is outside any field.
+#[cold]
+pub fn in_field_enc(e: EncodeError, name: &'static str) -> EncodeError {
+    if name.is_empty() { e } else { e.in_field(name) }
 }
 
 #[cfg(test)]

@@ -101,6 +101,14 @@ impl Value {
         }
     }
 
+    /// The value as owned text (integers in decimal).
+    pub fn to_text(&self) -> ByteString {
+        match self {
+            Value::Text(t) => t.clone(),
+            Value::Int(i) => ByteString::from(itoa::Buffer::new().format(*i)),
+        }
+    }
+
     /// True when the value's text equals `text`.
     pub fn eq_text(&self, text: &str) -> bool {
         self.as_text(&mut itoa::Buffer::new()) == text

@@ -5,6 +5,8 @@
 //! node keeps the span it came from so later checks can point at it. The layout
 //! analysis in [`crate::check::layout`] adds what the back ends need on top.
 
+pub mod visit;
+
 use crate::diag::Span;
 
 /// Index of a type definition in [`Schema::types`].

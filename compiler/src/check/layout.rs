@@ -1,0 +1,474 @@
+//! Layout analysis: which fields encode computes, what has a fixed size, and how
+//! `frame_len` finds the end of a frame from a bounded prefix.
+
+use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::ir::visit::{const_int, fields_read, len_expr};
+use crate::ir::{
+    BinOp, Expr, ExprKind, Field, FieldRange, FieldValue, Len, Schema, Struct, Ty,
+    Type, TypeId, TypeKind,
+};
+
+/// What the back ends need to know about a schema's layout beyond the IR.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// Per type id: the struct's layout (`None` for non-structs).
+    pub structs: Vec<Option<StructLayout>>,
+    /// How `frame_len` finds the frame's length (set when the schema has a frame).
+    pub frame: Option<FramePlan>,
+}
+
+impl Layout {
+    /// The layout of a struct.
+    pub fn of(&self, id: TypeId) -> &StructLayout {
+        self.structs[id.index()]
+            .as_ref()
+            .expect("layout exists for every struct")
+    }
+}
+
+/// Per-field facts for one struct.
+#[derive(Debug, Clone, Default)]
+pub struct StructLayout {
+    /// One entry per field, in order.
+    pub fields: Vec<FieldLayout>,
+}
+
+/// Facts about one field.
+#[derive(Debug, Clone, Default)]
+pub struct FieldLayout {
+    /// How encode computes the field, if the owned type omits it.
+    pub derive: Option<Derive>,
+}
+
+/// How encode computes a field.
+#[derive(Debug, Clone)]
+pub enum Derive {
+    /// From the length of a later field: `value = measure(user) + add`.
+    Implicit {
+        /// The field whose length this is.
+        user: usize,
+        /// What is measured.
+        measure: Measure,
+        /// Added to the measure (from `bytes[f + c]`, `add` is `-c`).
+        add: i128,
+    },
+    /// From an explicit `= expression`.
+    Explicit(Expr),
+}
+
+/// What an implicit length measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// Byte length of bytes or text.
+    ByteLen,
+    /// Element count of a list.
+    Count,
+    /// Encoded size in bytes.
+    Size,
+}
+
+/// How a frame's total length is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FramePlan {
+    /// A field holds the size of the frame from field `from` (or the start) to the end:
+    /// `total = offset(from) + value - add`.
+    SizeField {
+        /// The size field.
+        field: usize,
+        /// First field covered; `None` for `sizeof(self)`.
+        from: Option<usize>,
+        /// The constant added to the size in the derivation.
+        add: i128,
+    },
+    /// Every field's size is known once earlier fields are read.
+    Walk,
+}
+
+/// Runs the layout analysis, reporting what the back ends cannot support.
+pub fn check_layout(schema: &Schema) -> Result<Layout, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut layout = Layout {
+        structs: vec![None; schema.types.len()],
+        frame: None,
+    };
+    for id in schema.type_ids() {
+        if let TypeKind::Struct(s) = &schema.ty(id).kind {
+            layout.structs[id.index()] = Some(layout_struct(schema, s, &mut diags));
+        }
+    }
+    if let Some(frame) = schema.frame {
+        let s = schema.as_struct(frame).expect("the frame is a struct");
+        layout.frame = frame_plan(schema, s, &mut diags);
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(layout)
+    }
+}
+
+fn layout_struct(schema: &Schema, s: &Struct, diags: &mut Diagnostics) -> StructLayout {
+    let mut fields = vec![FieldLayout::default(); s.fields.len()];
+    for (i, f) in s.fields.iter().enumerate() {
+        if let FieldValue::Derived(e) = &f.value {
+            fields[i].derive = Some(Derive::Explicit(e.clone()));
+            check_self_reference(s, i, e, diags);
+        }
+    }
+    for (j, f) in s.fields.iter().enumerate() {
+        derive_from_use(s, j, f, &mut fields, diags);
+        check_type_position(schema, &f.ty, diags);
+        if j + 1 < s.fields.len() && reads_to_end(schema, &f.ty) {
+            diags.push(
+                Diagnostic::error(
+                    "E0404",
+                    "a field that reads to the end of its region is followed by other fields",
+                )
+                .primary(f.ty.span, "this reads every remaining byte")
+                .secondary(s.fields[j + 1].span, "so this field would never get any")
+                .help("give it a length (`bytes[len]`, `bytes(u32)`) or move it last"),
+            );
+        }
+    }
+    StructLayout { fields }
+}
+
+/// Finds length fields that a later field's `bytes[f]`, `[T; f]` or `[T; size f ± c]` derives.
+fn derive_from_use(
+    s: &Struct,
+    user: usize,
+    f: &Field,
+    fields: &mut [FieldLayout],
+    diags: &mut Diagnostics,
+) {
+    let Some(expr) = len_expr(&f.ty) else { return };
+    let measure = measure_of(&f.ty);
+    if let Some((target, add)) = solvable(expr) {
+        let field = &s.fields[target];
+        if !matches!(field.value, FieldValue::Plain) {
+            return;
+        }
+        if field.condition.is_some() {
+            diags.push(
+                Diagnostic::error("E0401", "a length field that may be absent cannot be computed on encode")
+                    .primary(expr.span, "this length reads a conditional field")
+                    .secondary(field.span, "present only when its condition holds")
+                    .help("make the length field unconditional"),
+            );
+            return;
+        }
+        match &fields[target].derive {
+            None => {
+                fields[target].derive = Some(Derive::Implicit { user, measure, add });
+            }
+            Some(Derive::Implicit { measure: m, add: a, .. }) if *m == measure && *a == add => {}
+            Some(_) => diags.push(
+                Diagnostic::error("E0401", "a length field measures two different things")
+                    .primary(expr.span, "this use needs a different value")
+                    .secondary(field.span, "the length field")
+                    .help("use a separate length field for each, or give it an explicit `= …`"),
+            ),
+        }
+        return;
+    }
+    for target in fields_read(expr) {
+        let field = &s.fields[target];
+        if matches!(field.value, FieldValue::Plain) && fields[target].derive.is_none() {
+            let name = field.name.as_ref().map_or("_", |n| n.name.as_str());
+            diags.push(
+                Diagnostic::error(
+                    "E0401",
+                    format!("length field `{name}` cannot be computed on encode"),
+                )
+                .primary(expr.span, "encode cannot solve this expression for the field")
+                .secondary(field.span, "the length field")
+                .help(format!(
+                    "write the length as `{name}`, `{name} + N` or `{name} - N`, or derive `{name}` explicitly with `= …`"
+                )),
+            );
+        }
+    }
+}
+
+fn measure_of(ty: &Type) -> Measure {
+    match &ty.kind {
+        Ty::Bytes { .. } => Measure::ByteLen,
+        Ty::List { len: Len::Count(_), .. } | Ty::KvList { len: Len::Count(_), .. } => {
+            Measure::Count
+        }
+        _ => Measure::Size,
+    }
+}
+
+/// Recognises `f`, `f + c`, `c + f` and `f - c`, returning `(f, add)` with
+/// `f = length + add`.
+fn solvable(e: &Expr) -> Option<(usize, i128)> {
+    let plain = |e: &Expr| match &e.kind {
+        ExprKind::Field(r) if r.sub.is_empty() => Some(r.field),
+        _ => None,
+    };
+    if let Some(f) = plain(e) {
+        return Some((f, 0));
+    }
+    match &e.kind {
+        ExprKind::Binary(BinOp::Add, a, b) => match (plain(a), plain(b)) {
+            (Some(f), None) => Some((f, const_int(b)?.checked_neg()?)),
+            (None, Some(f)) => Some((f, const_int(a)?.checked_neg()?)),
+            _ => None,
+        },
+        ExprKind::Binary(BinOp::Sub, a, b) => Some((plain(a)?, const_int(b)?)),
+        _ => None,
+    }
+}
+
+fn check_self_reference(s: &Struct, i: usize, e: &Expr, diags: &mut Diagnostics) {
+    let covers = |range: &FieldRange| match range {
+        FieldRange::SelfStruct => true,
+        FieldRange::Fields { first, last } => (*first..=*last).contains(&i),
+    };
+    let mut bad = None;
+    visit_ranges(e, &mut |kind, range| {
+        if !covers(range) {
+            return;
+        }
+        let field = &s.fields[i];
+        match kind {
+            RangeUse::Checksum => bad = Some("a checksum cannot cover itself"),
+            RangeUse::Size if matches!(field.ty.kind, Ty::Varint | Ty::Zigzag) => {
+                bad = Some("a varint cannot hold a size that includes itself")
+            }
+            RangeUse::Size => {}
+        }
+    });
+    if let Some(message) = bad {
+        diags.push(
+            Diagnostic::error("E0405", "a derived field depends on itself")
+                .primary(e.span, message)
+                .secondary(s.fields[i].span, "the derived field")
+                .help("cover only the fields before or after it"),
+        );
+    }
+}
+
+enum RangeUse {
+    Size,
+    Checksum,
+}
+
+fn visit_ranges(e: &Expr, f: &mut impl FnMut(RangeUse, &FieldRange)) {
+    match &e.kind {
+        ExprKind::SizeOf(r) => f(RangeUse::Size, r),
+        ExprKind::Checksum(_, r) => f(RangeUse::Checksum, r),
+        ExprKind::Unary(_, a) | ExprKind::Coerce(_, a) => visit_ranges(a, f),
+        ExprKind::Binary(_, a, b) => {
+            visit_ranges(a, f);
+            visit_ranges(b, f);
+        }
+        ExprKind::If(c, a, b) => {
+            visit_ranges(c, f);
+            visit_ranges(a, f);
+            visit_ranges(b, f);
+        }
+        ExprKind::Match(s, arms) => {
+            visit_ranges(s, f);
+            arms.iter().for_each(|(_, v)| visit_ranges(v, f));
+        }
+        _ => {}
+    }
+}
+
+/// Element types of lists decode on their own, so they must delimit themselves.
+fn check_type_position(schema: &Schema, ty: &Type, diags: &mut Diagnostics) {
+    let elems: Vec<&Type> = match &ty.kind {
+        Ty::List { elem, .. } => vec![elem],
+        Ty::KvList { key, value, .. } => vec![key, value],
+        Ty::Union(u) => {
+            u.arms.iter().for_each(|a| check_type_position(schema, &a.ty, diags));
+            return;
+        }
+        _ => return,
+    };
+    for elem in elems {
+        let problem = if len_expr(elem).is_some_and(|e| !fields_read(e).is_empty()) {
+            Some("a list element's length cannot come from the enclosing struct's fields")
+        } else if reads_to_end(schema, elem) {
+            Some("a list element cannot read to the end of the list")
+        } else if min_size(schema, elem) == 0 {
+            Some("a list element must take at least one byte")
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            diags.push(
+                Diagnostic::error("E0304", "invalid list element type")
+                    .primary(elem.span, message)
+                    .help("use a length prefix (`bytes(u8)`, `str(u16)`) or a fixed size"),
+            );
+        }
+        check_type_position(schema, elem, diags);
+    }
+}
+
+/// True when a type consumes whatever is left of its region.
+pub fn reads_to_end(schema: &Schema, ty: &Type) -> bool {
+    match &ty.kind {
+        Ty::Bytes { len, .. } | Ty::List { len, .. } | Ty::KvList { len, .. } => {
+            matches!(len, Len::ToEnd)
+        }
+        Ty::Named(id) => match &schema.ty(*id).kind {
+            TypeKind::Struct(s) => s.fields.last().is_some_and(|f| reads_to_end(schema, &f.ty)),
+            _ => false,
+        },
+        Ty::Union(u) => u.arms.iter().any(|a| reads_to_end(schema, &a.ty)),
+        _ => false,
+    }
+}
+
+/// The encoded size of a type when it does not depend on the value.
+pub fn fixed_size(schema: &Schema, ty: &Type) -> Option<u64> {
+    match &ty.kind {
+        Ty::Int(i) => Some(u64::from(i.bits / 8)),
+        Ty::Float { bits, .. } => Some(u64::from(bits / 8)),
+        Ty::Bool => Some(1),
+        Ty::Pad(n) => Some(*n),
+        Ty::Unit => Some(0),
+        Ty::Bytes { len: Len::Size(e), .. } => u64::try_from(const_int(e)?).ok(),
+        Ty::List { elem, len: Len::Count(e) } => {
+            fixed_size(schema, elem)?.checked_mul(u64::try_from(const_int(e)?).ok()?)
+        }
+        Ty::Named(id) => match &schema.ty(*id).kind {
+            TypeKind::Enum(e) => Some(u64::from(e.repr.bits / 8)),
+            TypeKind::Bits(b) => Some(u64::from(b.repr.bits / 8)),
+            TypeKind::Struct(s) => s.fields.iter().try_fold(0u64, |acc, f| {
+                if f.condition.is_some() {
+                    return None;
+                }
+                acc.checked_add(fixed_size(schema, &f.ty)?)
+            }),
+            TypeKind::Extern(_) => None,
+        },
+        Ty::Union(u) => {
+            let first = fixed_size(schema, &u.arms.first()?.ty)?;
+            u.arms
+                .iter()
+                .all(|a| fixed_size(schema, &a.ty) == Some(first))
+                .then_some(first)
+        }
+        _ => None,
+    }
+}
+
+/// The fewest bytes a type can take.
+pub fn min_size(schema: &Schema, ty: &Type) -> u64 {
+    match &ty.kind {
+        Ty::Varint | Ty::Zigzag => 1,
+        Ty::Bytes { len, .. } | Ty::List { len, .. } | Ty::KvList { len, .. } => match len {
+            Len::CountPrefix(p) | Len::SizePrefix(p) => prefix_min(p),
+            Len::Nul => 1,
+            _ => fixed_size(schema, ty).unwrap_or(0),
+        },
+        Ty::Named(id) => match &schema.ty(*id).kind {
+            TypeKind::Struct(s) => s
+                .fields
+                .iter()
+                .filter(|f| f.condition.is_none())
+                .map(|f| min_size(schema, &f.ty))
+                .sum(),
+            TypeKind::Extern(_) => 1,
+            _ => fixed_size(schema, ty).unwrap_or(0),
+        },
+        Ty::Union(u) => u.arms.iter().map(|a| min_size(schema, &a.ty)).min().unwrap_or(0),
+        _ => fixed_size(schema, ty).unwrap_or(0),
+    }
+}
+
+fn prefix_min(p: &crate::ir::Prefix) -> u64 {
+    match p {
+        crate::ir::Prefix::Int(i) => u64::from(i.bits / 8),
+        crate::ir::Prefix::Varint => 1,
+    }
+}
+
+/// Why a type cannot be walked, or `None` when `frame_len` can skip over it.
+pub fn unwalkable(schema: &Schema, ty: &Type) -> Option<(Span, &'static str)> {
+    match &ty.kind {
+        Ty::Bytes { len: Len::ToEnd, .. }
+        | Ty::List { len: Len::ToEnd, .. }
+        | Ty::KvList { len: Len::ToEnd, .. } => {
+            Some((ty.span, "this reads to the end of the frame, which nothing before it gives"))
+        }
+        Ty::List { elem, len: Len::Count(_) | Len::CountPrefix(_) } => {
+            if fixed_size(schema, elem).is_some() {
+                None
+            } else {
+                unwalkable(schema, elem)
+            }
+        }
+        Ty::KvList { key, value, len: Len::Count(_) | Len::CountPrefix(_) } => {
+            unwalkable(schema, key).or_else(|| unwalkable(schema, value))
+        }
+        Ty::Named(id) => match &schema.ty(*id).kind {
+            TypeKind::Struct(s) => s.fields.iter().find_map(|f| unwalkable(schema, &f.ty)),
+            TypeKind::Extern(_) => Some((ty.span, "an extern type's length is only known by decoding it")),
+            _ => None,
+        },
+        Ty::Union(u) => u.arms.iter().find_map(|a| unwalkable(schema, &a.ty)),
+        _ => None,
+    }
+}
+
+fn frame_plan(schema: &Schema, s: &Struct, diags: &mut Diagnostics) -> Option<FramePlan> {
+    if let Some(plan) = size_field_plan(schema, s) {
+        return Some(plan);
+    }
+    match s.fields.iter().find_map(|f| unwalkable(schema, &f.ty)) {
+        None => Some(FramePlan::Walk),
+        Some((span, why)) => {
+            diags.push(
+                Diagnostic::error(
+                    "E0402",
+                    "the frame's total length cannot be found from a bounded prefix",
+                )
+                .primary(span, why)
+                .note("a proxy must know where a frame ends before it has all of it")
+                .help("add a size field before it, such as `size: u32 = sizeof(self) - 4`, or give this field a length"),
+            );
+            None
+        }
+    }
+}
+
+/// A field `= sizeof(self) ± c` or `= sizeof(a..last) ± c` whose own position is walkable.
+fn size_field_plan(schema: &Schema, s: &Struct) -> Option<FramePlan> {
+    let last = s.fields.len().checked_sub(1)?;
+    s.fields.iter().enumerate().find_map(|(i, f)| {
+        let FieldValue::Derived(e) = &f.value else { return None };
+        if !matches!(f.ty.kind, Ty::Int(_)) || f.condition.is_some() {
+            return None;
+        }
+        let (range, add) = size_plus_const(e)?;
+        let from = match range {
+            FieldRange::SelfStruct => None,
+            FieldRange::Fields { first, last: l } if l == last && first <= i + 1 => Some(first),
+            _ => return None,
+        };
+        let prefix_walkable = s.fields[..=i].iter().all(|f| unwalkable(schema, &f.ty).is_none());
+        prefix_walkable.then_some(FramePlan::SizeField { field: i, from, add })
+    })
+}
+
+fn size_plus_const(e: &Expr) -> Option<(FieldRange, i128)> {
+    match &e.kind {
+        ExprKind::SizeOf(r) => Some((*r, 0)),
+        ExprKind::Binary(BinOp::Add, a, b) => match (&a.kind, &b.kind) {
+            (ExprKind::SizeOf(r), _) => Some((*r, const_int(b)?)),
+            (_, ExprKind::SizeOf(r)) => Some((*r, const_int(a)?)),
+            _ => None,
+        },
+        ExprKind::Binary(BinOp::Sub, a, b) => match &a.kind {
+            ExprKind::SizeOf(r) => Some((*r, const_int(b)?.checked_neg()?)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
