@@ -1,5 +1,6 @@
 //! The one module generated code names; not a public API.
 
+pub use crate::__impl_tokio_codec;
 pub use crate::codec::{Codec, FrameLen};
 pub use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 pub use crate::eval;

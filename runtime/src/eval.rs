@@ -136,9 +136,7 @@ pub fn or(a: Option<bool>, b: Option<bool>) -> Option<bool> {
 /// Converts a computed value into a field's integer type.
 #[inline]
 pub fn fit<T: TryFrom<i128>>(value: i128, max: i128) -> Result<T, EncodeError> {
-    T::try_from(value).map_err(|_| {
-        EncodeError::new(EncodeErrorKind::OutOfRange { value, max })
-    })
+    T::try_from(value).map_err(|_| EncodeError::new(EncodeErrorKind::OutOfRange { value, max }))
 }
 
 /// What a decoder reports when an expression has no value.

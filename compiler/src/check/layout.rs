@@ -4,8 +4,8 @@
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::ir::visit::{const_int, fields_read, len_expr};
 use crate::ir::{
-    BinOp, Expr, ExprKind, Field, FieldRange, FieldValue, Len, Schema, Struct, Ty,
-    Type, TypeId, TypeKind,
+    BinOp, Expr, ExprKind, Field, FieldRange, FieldValue, Len, Schema, Struct, Ty, Type, TypeId,
+    TypeKind,
 };
 
 /// What the back ends need to know about a schema's layout beyond the IR.
@@ -150,10 +150,13 @@ fn derive_from_use(
         }
         if field.condition.is_some() {
             diags.push(
-                Diagnostic::error("E0401", "a length field that may be absent cannot be computed on encode")
-                    .primary(expr.span, "this length reads a conditional field")
-                    .secondary(field.span, "present only when its condition holds")
-                    .help("make the length field unconditional"),
+                Diagnostic::error(
+                    "E0401",
+                    "a length field that may be absent cannot be computed on encode",
+                )
+                .primary(expr.span, "this length reads a conditional field")
+                .secondary(field.span, "present only when its condition holds")
+                .help("make the length field unconditional"),
             );
             return;
         }
@@ -161,7 +164,9 @@ fn derive_from_use(
             None => {
                 fields[target].derive = Some(Derive::Implicit { user, measure, add });
             }
-            Some(Derive::Implicit { measure: m, add: a, .. }) if *m == measure && *a == add => {}
+            Some(Derive::Implicit {
+                measure: m, add: a, ..
+            }) if *m == measure && *a == add => {}
             Some(_) => diags.push(
                 Diagnostic::error("E0401", "a length field measures two different things")
                     .primary(expr.span, "this use needs a different value")
@@ -193,9 +198,12 @@ fn derive_from_use(
 fn measure_of(ty: &Type) -> Measure {
     match &ty.kind {
         Ty::Bytes { .. } => Measure::ByteLen,
-        Ty::List { len: Len::Count(_), .. } | Ty::KvList { len: Len::Count(_), .. } => {
-            Measure::Count
+        Ty::List {
+            len: Len::Count(_), ..
         }
+        | Ty::KvList {
+            len: Len::Count(_), ..
+        } => Measure::Count,
         _ => Measure::Size,
     }
 }
@@ -283,7 +291,9 @@ fn check_type_position(schema: &Schema, ty: &Type, diags: &mut Diagnostics) {
         Ty::List { elem, .. } => vec![elem],
         Ty::KvList { key, value, .. } => vec![key, value],
         Ty::Union(u) => {
-            u.arms.iter().for_each(|a| check_type_position(schema, &a.ty, diags));
+            u.arms
+                .iter()
+                .for_each(|a| check_type_position(schema, &a.ty, diags));
             return;
         }
         _ => return,
@@ -332,10 +342,13 @@ pub fn fixed_size(schema: &Schema, ty: &Type) -> Option<u64> {
         Ty::Bool => Some(1),
         Ty::Pad(n) => Some(*n),
         Ty::Unit => Some(0),
-        Ty::Bytes { len: Len::Size(e), .. } => u64::try_from(const_int(e)?).ok(),
-        Ty::List { elem, len: Len::Count(e) } => {
-            fixed_size(schema, elem)?.checked_mul(u64::try_from(const_int(e)?).ok()?)
-        }
+        Ty::Bytes {
+            len: Len::Size(e), ..
+        } => u64::try_from(const_int(e)?).ok(),
+        Ty::List {
+            elem,
+            len: Len::Count(e),
+        } => fixed_size(schema, elem)?.checked_mul(u64::try_from(const_int(e)?).ok()?),
         Ty::Named(id) => match &schema.ty(*id).kind {
             TypeKind::Enum(e) => Some(u64::from(e.repr.bits / 8)),
             TypeKind::Bits(b) => Some(u64::from(b.repr.bits / 8)),
@@ -377,7 +390,12 @@ pub fn min_size(schema: &Schema, ty: &Type) -> u64 {
             TypeKind::Extern(_) => 1,
             _ => fixed_size(schema, ty).unwrap_or(0),
         },
-        Ty::Union(u) => u.arms.iter().map(|a| min_size(schema, &a.ty)).min().unwrap_or(0),
+        Ty::Union(u) => u
+            .arms
+            .iter()
+            .map(|a| min_size(schema, &a.ty))
+            .min()
+            .unwrap_or(0),
         _ => fixed_size(schema, ty).unwrap_or(0),
     }
 }
@@ -392,24 +410,39 @@ fn prefix_min(p: &crate::ir::Prefix) -> u64 {
 /// Why a type cannot be walked, or `None` when `frame_len` can skip over it.
 pub fn unwalkable(schema: &Schema, ty: &Type) -> Option<(Span, &'static str)> {
     match &ty.kind {
-        Ty::Bytes { len: Len::ToEnd, .. }
-        | Ty::List { len: Len::ToEnd, .. }
-        | Ty::KvList { len: Len::ToEnd, .. } => {
-            Some((ty.span, "this reads to the end of the frame, which nothing before it gives"))
+        Ty::Bytes {
+            len: Len::ToEnd, ..
         }
-        Ty::List { elem, len: Len::Count(_) | Len::CountPrefix(_) } => {
+        | Ty::List {
+            len: Len::ToEnd, ..
+        }
+        | Ty::KvList {
+            len: Len::ToEnd, ..
+        } => Some((
+            ty.span,
+            "this reads to the end of the frame, which nothing before it gives",
+        )),
+        Ty::List {
+            elem,
+            len: Len::Count(_) | Len::CountPrefix(_),
+        } => {
             if fixed_size(schema, elem).is_some() {
                 None
             } else {
                 unwalkable(schema, elem)
             }
         }
-        Ty::KvList { key, value, len: Len::Count(_) | Len::CountPrefix(_) } => {
-            unwalkable(schema, key).or_else(|| unwalkable(schema, value))
-        }
+        Ty::KvList {
+            key,
+            value,
+            len: Len::Count(_) | Len::CountPrefix(_),
+        } => unwalkable(schema, key).or_else(|| unwalkable(schema, value)),
         Ty::Named(id) => match &schema.ty(*id).kind {
             TypeKind::Struct(s) => s.fields.iter().find_map(|f| unwalkable(schema, &f.ty)),
-            TypeKind::Extern(_) => Some((ty.span, "an extern type's length is only known by decoding it")),
+            TypeKind::Extern(_) => Some((
+                ty.span,
+                "an extern type's length is only known by decoding it",
+            )),
             _ => None,
         },
         Ty::Union(u) => u.arms.iter().find_map(|a| unwalkable(schema, &a.ty)),
@@ -442,7 +475,9 @@ fn frame_plan(schema: &Schema, s: &Struct, diags: &mut Diagnostics) -> Option<Fr
 fn size_field_plan(schema: &Schema, s: &Struct) -> Option<FramePlan> {
     let last = s.fields.len().checked_sub(1)?;
     s.fields.iter().enumerate().find_map(|(i, f)| {
-        let FieldValue::Derived(e) = &f.value else { return None };
+        let FieldValue::Derived(e) = &f.value else {
+            return None;
+        };
         if !matches!(f.ty.kind, Ty::Int(_)) || f.condition.is_some() {
             return None;
         }
@@ -452,8 +487,14 @@ fn size_field_plan(schema: &Schema, s: &Struct) -> Option<FramePlan> {
             FieldRange::Fields { first, last: l } if l == last && first <= i + 1 => Some(first),
             _ => return None,
         };
-        let prefix_walkable = s.fields[..=i].iter().all(|f| unwalkable(schema, &f.ty).is_none());
-        prefix_walkable.then_some(FramePlan::SizeField { field: i, from, add })
+        let prefix_walkable = s.fields[..=i]
+            .iter()
+            .all(|f| unwalkable(schema, &f.ty).is_none());
+        prefix_walkable.then_some(FramePlan::SizeField {
+            field: i,
+            from,
+            add,
+        })
     })
 }
 

@@ -74,7 +74,10 @@ pub fn is_constant(e: &Expr) -> bool {
     fields_read(e).is_empty()
         && !matches!(
             e.kind,
-            ExprKind::SizeOf(_) | ExprKind::Checksum(..) | ExprKind::Request(_) | ExprKind::Error(_)
+            ExprKind::SizeOf(_)
+                | ExprKind::Checksum(..)
+                | ExprKind::Request(_)
+                | ExprKind::Error(_)
         )
 }
 

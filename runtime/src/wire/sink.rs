@@ -140,6 +140,7 @@ pub struct Encoded {
     parts: Vec<Bytes>,
     head: BytesMut,
     len: usize,
+    shared: usize,
 }
 
 impl Encoded {
@@ -179,7 +180,7 @@ impl Encoded {
 
     /// How many segments share memory with another buffer rather than owning a copy.
     pub fn shared_parts(&self) -> usize {
-        self.parts.len()
+        self.shared
     }
 
     fn flush(&mut self) {
@@ -204,6 +205,7 @@ impl Sink for Encoded {
         self.flush();
         self.parts.push(src.clone());
         self.len += src.len();
+        self.shared += 1;
     }
 
     #[inline]

@@ -229,7 +229,10 @@ mod tests {
         assert_eq!(walk_len_prefixed(&[]), Ok(FrameLen::NeedMore(2)));
         assert_eq!(walk_len_prefixed(&[0]), Ok(FrameLen::NeedMore(2)));
         assert_eq!(walk_len_prefixed(&[0, 3, 1]), Ok(FrameLen::NeedMore(5)));
-        assert_eq!(walk_len_prefixed(&[0, 3, 1, 2, 3, 9]), Ok(FrameLen::Complete(5)));
+        assert_eq!(
+            walk_len_prefixed(&[0, 3, 1, 2, 3, 9]),
+            Ok(FrameLen::Complete(5))
+        );
     }
 
     #[test]

@@ -1,0 +1,471 @@
+//! Views: structs that borrow from the frame, and the code that decodes them.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::Gen;
+use super::expr::{Ctx, Scope, pos_ident};
+use super::names::{
+    docs, docs_or, endian_of, field_name, ident, int_ty, lit_usize, local, read_method,
+};
+use super::types::{aux_base, marker_name};
+use crate::ir::visit::const_int;
+use crate::ir::{
+    Expr, ExprKind, Field, FieldRange, FieldValue, IntTy, Len, Prefix, Struct, Ty, Type, TypeId,
+    TypeKind,
+};
+
+impl Gen<'_> {
+    /// The view struct and its decoder.
+    pub(super) fn emit_view(&self, id: TypeId, s: &Struct) -> TokenStream {
+        let def = self.schema.ty(id);
+        let name = self.view_name(id);
+        let generics = self.view_generics(id);
+        let sname = &def.name.name;
+        let doc = docs_or(
+            &def.doc,
+            &format!("A decoded `{sname}`, borrowing from the frame."),
+        );
+        let fields = (0..s.fields.len())
+            .filter(|&i| Self::in_view(s, i))
+            .map(|i| {
+                let f = &s.fields[i];
+                let n = ident(field_name(s, i));
+                let t = self.field_view_ty(sname, f);
+                let d = docs(&f.doc);
+                quote!(#d pub #n: #t,)
+            });
+        let body = self.read_body(id, s);
+        let (impl_g, buf_lt, reader_lt) = if generics.is_empty() {
+            (quote!(), quote!(), quote!('_))
+        } else {
+            (quote!(<'a>), quote!('a), quote!('a))
+        };
+        let decode_doc = format!(" Decodes a complete `{sname}` from `buf`, borrowing from it.");
+        quote! {
+            #doc
+            #[derive(Debug, Clone, Copy, PartialEq)]
+            pub struct #name #generics { #(#fields)* }
+
+            impl #impl_g #name #generics {
+                #[doc = #decode_doc]
+                pub fn decode(buf: &#buf_lt [u8]) -> ::core::result::Result<Self, __mp::DecodeError> {
+                    let mut r = __mp::Reader::new(buf);
+                    let v = Self::read(&mut r)?;
+                    r.finish()?;
+                    ::core::result::Result::Ok(v)
+                }
+
+                #[doc(hidden)]
+                pub fn read(r: &mut __mp::Reader<#reader_lt>) -> ::core::result::Result<Self, __mp::DecodeError> {
+                    let mut at = "";
+                    Self::read_fields(r, &mut at).map_err(|e| __mp::eval::in_field(e, at))
+                }
+
+                fn read_fields(r: &mut __mp::Reader<#reader_lt>, at: &mut &'static str) -> ::core::result::Result<Self, __mp::DecodeError> {
+                    #body
+                }
+            }
+        }
+    }
+
+    fn read_body(&self, id: TypeId, s: &Struct) -> TokenStream {
+        let sc = Scope::of(Ctx::View, id, s, vec![false; s.fields.len()]);
+        let positions = needed_positions(s);
+        let sname = &self.schema.ty(id).name.name;
+        let mut stmts = vec![quote!(*at = "";)];
+        for (i, f) in s.fields.iter().enumerate() {
+            let fname = field_name(s, i);
+            stmts.push(quote!(*at = #fname;));
+            let p = pos_ident(i);
+            if positions[i] {
+                stmts.push(quote!(let #p = r.pos();));
+            }
+            let l = local(s, i);
+            let read = self.read_field(f, &aux_base(sname, f), &sc);
+            match f.ty.kind {
+                Ty::Pad(_) | Ty::Align(_) => stmts.push(quote!(#read;)),
+                _ => stmts.push(quote!(let #l = #read;)),
+            }
+            stmts.push(self.decode_checks(s, i, &sc));
+        }
+        let end = pos_ident(s.fields.len());
+        if positions[s.fields.len()] {
+            stmts.push(quote!(let #end = r.pos();));
+        }
+        for (i, f) in s.fields.iter().enumerate() {
+            if let FieldValue::Derived(e) = &f.value {
+                stmts.push(self.derived_check(s, i, e, &sc));
+            }
+        }
+        let inits = (0..s.fields.len())
+            .filter(|&i| Self::in_view(s, i))
+            .map(|i| {
+                let n = ident(field_name(s, i));
+                let l = local(s, i);
+                quote!(#n: #l,)
+            });
+        quote! {
+            #(#stmts)*
+            ::core::result::Result::Ok(Self { #(#inits)* })
+        }
+    }
+
+    /// Code for a field's value, with `?`; `Option` for conditional fields.
+    fn read_field(&self, f: &Field, base: &str, sc: &Scope<'_>) -> TokenStream {
+        let read = self.read_ty(&f.ty, base, sc);
+        match &f.condition {
+            None => read,
+            Some(c) => {
+                let cond = self.need(c, sc);
+                quote! {
+                    if #cond {
+                        ::core::option::Option::Some(#read)
+                    } else {
+                        ::core::option::Option::None
+                    }
+                }
+            }
+        }
+    }
+
+    /// The value of an expression while decoding, failing if it has none.
+    pub(super) fn need(&self, e: &Expr, sc: &Scope<'_>) -> TokenStream {
+        let v = self.expr(e, sc);
+        let text = &e.text;
+        quote!(__mp::eval::decoded(#v, r.pos(), #text)?)
+    }
+
+    /// Code that reads one value of a type, with `?`.
+    pub(super) fn read_ty(&self, ty: &Type, base: &str, sc: &Scope<'_>) -> TokenStream {
+        match &ty.kind {
+            Ty::Int(i) => self.read_int(i),
+            Ty::Float { bits, endian } => {
+                let m = read_method('f', *bits, endian_of(self.schema, *endian));
+                quote!(r.#m()?)
+            }
+            Ty::Bool => quote!(r.bool()?),
+            Ty::Varint => quote!(r.varint()?),
+            Ty::Zigzag => quote!(r.zigzag()?),
+            Ty::Bytes { text, len } => self.read_bytes(ty, *text, len, sc),
+            Ty::List { len, .. } | Ty::KvList { len, .. } => {
+                let m = marker_name(base, ty);
+                match len {
+                    Len::Count(_) | Len::CountPrefix(_) => {
+                        let n = self.read_len(len, sc);
+                        quote!({ let n = #n; __mp::List::<#m>::decode_count(r, n)? })
+                    }
+                    Len::Size(_) | Len::SizePrefix(_) => {
+                        let n = self.read_len(len, sc);
+                        quote!({ let n = #n; __mp::List::<#m>::decode_all(r.window(n)?)? })
+                    }
+                    Len::ToEnd | Len::Nul => {
+                        quote!(__mp::List::<#m>::decode_all(r.window(r.remaining() as u64)?)?)
+                    }
+                }
+            }
+            Ty::Named(id) => self.read_named(*id),
+            Ty::Union(u) => {
+                let name = quote::format_ident!("{}Ref", base);
+                let tag = self.expr(&u.tag, sc);
+                let tag_text = &u.tag.text;
+                let mut has_default = false;
+                let arms: Vec<TokenStream> = u
+                    .arms
+                    .iter()
+                    .map(|a| {
+                        let v = ident(&a.name.name);
+                        let value = if matches!(a.ty.kind, Ty::Unit) {
+                            quote!(#name::#v)
+                        } else {
+                            let read = self.read_ty(&a.ty, &format!("{base}{}", a.name.name), sc);
+                            quote!(#name::#v(#read))
+                        };
+                        if a.patterns.contains(&crate::ir::Pattern::Default) {
+                            has_default = true;
+                            quote!(::core::option::Option::Some(_) => #value,)
+                        } else {
+                            let p = self.patterns(&a.patterns);
+                            quote!(::core::option::Option::Some(#p) => #value,)
+                        }
+                    })
+                    .collect();
+                let pats: Vec<&crate::ir::Pattern> =
+                    u.arms.iter().flat_map(|a| &a.patterns).collect();
+                let rest = if has_default || self.exhaustive(&u.tag.ty, &pats) {
+                    quote!()
+                } else {
+                    quote! {
+                        ::core::option::Option::Some(other) => return ::core::result::Result::Err(
+                            r.error(__mp::DecodeErrorKind::NoArm { found: __mp::render(&other) })),
+                    }
+                };
+                quote! {
+                    match #tag {
+                        #(#arms)*
+                        #rest
+                        ::core::option::Option::None => return ::core::result::Result::Err(
+                            r.error(__mp::DecodeErrorKind::NoArm { found: #tag_text.into() })),
+                    }
+                }
+            }
+            Ty::Pad(n) => {
+                let n = lit_usize(*n);
+                quote!(r.skip(#n)?)
+            }
+            Ty::Align(n) => {
+                let n = lit_usize(*n);
+                quote!(r.align(#n)?)
+            }
+            Ty::Unit => quote!(()),
+        }
+    }
+
+    fn read_int(&self, i: &IntTy) -> TokenStream {
+        let m = read_method(
+            if i.signed { 'i' } else { 'u' },
+            i.bits,
+            endian_of(self.schema, i.endian),
+        );
+        quote!(r.#m()?)
+    }
+
+    fn read_named(&self, id: TypeId) -> TokenStream {
+        match &self.schema.ty(id).kind {
+            TypeKind::Struct(_) => {
+                let v = self.view_name(id);
+                quote!(#v::read(r)?)
+            }
+            TypeKind::Bits(_) => {
+                let n = self.owned_name(id);
+                quote!(#n::read(r)?)
+            }
+            TypeKind::Enum(e) => {
+                let raw = self.read_int(&e.repr);
+                let v = self.enum_from_raw_expr(id, raw, quote!(start), false);
+                if e.unknown.is_some() {
+                    v
+                } else {
+                    quote!({ let start = r.pos(); #v })
+                }
+            }
+            TypeKind::Extern(x) => {
+                let path: TokenStream = x.rust_path.parse().unwrap_or_default();
+                quote!(__mp::ext::decode::<#path>(r)?)
+            }
+        }
+    }
+
+    /// A `u64` length or count, with `?`.
+    fn read_len(&self, len: &Len, sc: &Scope<'_>) -> TokenStream {
+        match len {
+            Len::Count(e) | Len::Size(e) => {
+                if let Some(v) = const_int(e) {
+                    let v = lit_usize(u64::try_from(v).unwrap_or(0));
+                    return quote!(#v);
+                }
+                if let Some(t) = self.plain_unsigned(e, sc) {
+                    return t;
+                }
+                let v = self.need(e, sc);
+                quote!(__mp::eval::count(#v, r.pos())?)
+            }
+            Len::CountPrefix(p) | Len::SizePrefix(p) => match p {
+                Prefix::Varint => quote!(r.varint()?),
+                Prefix::Int(i) => {
+                    let read = self.read_int(i);
+                    if i.signed {
+                        quote!(__mp::eval::count(i128::from(#read), r.pos())?)
+                    } else if i.bits == 64 {
+                        read
+                    } else {
+                        quote!(u64::from(#read))
+                    }
+                }
+            },
+            Len::ToEnd | Len::Nul => quote!((r.remaining() as u64)),
+        }
+    }
+
+    /// `u64::from(f_len)` when a length is a plain unsigned, unconditional field.
+    fn plain_unsigned(&self, e: &Expr, sc: &Scope<'_>) -> Option<TokenStream> {
+        let ExprKind::Field(r) = &e.kind else {
+            return None;
+        };
+        let (_, s) = sc.s?;
+        let f = s.fields.get(r.field)?;
+        if !r.sub.is_empty() || f.condition.is_some() {
+            return None;
+        }
+        let l = local(s, r.field);
+        match &f.ty.kind {
+            Ty::Int(i) if !i.signed && i.bits == 64 => Some(quote!(#l)),
+            Ty::Int(i) if !i.signed => Some(quote!(u64::from(#l))),
+            Ty::Varint => Some(quote!(#l)),
+            _ => None,
+        }
+    }
+
+    fn read_bytes(&self, ty: &Type, text: bool, len: &Len, sc: &Scope<'_>) -> TokenStream {
+        if let Some(n) = Self::fixed_bytes(ty) {
+            let n = lit_usize(n);
+            return quote!(r.fixed::<#n>()?);
+        }
+        let (pre, take) = match len {
+            Len::Nul => (quote!(), quote!(r.until_nul()?)),
+            Len::ToEnd => (quote!(), quote!(r.rest())),
+            _ => {
+                let n = self.read_len(len, sc);
+                (quote!(let n = #n;), quote!(r.bytes(n)?))
+            }
+        };
+        if text {
+            quote!({ #pre let start = r.pos(); let b = #take; r.utf8(start, b)? })
+        } else if pre.is_empty() {
+            take
+        } else {
+            quote!({ #pre #take })
+        }
+    }
+
+    /// Constant and constraint checks right after a field is read.
+    fn decode_checks(&self, s: &Struct, i: usize, sc: &Scope<'_>) -> TokenStream {
+        let f = &s.fields[i];
+        let l = local(s, i);
+        let p = pos_ident(i);
+        let mut out = TokenStream::new();
+        if let FieldValue::Const(c) = &f.value {
+            out.extend(self.const_check(f, c, &l, &p));
+        }
+        if let Some(c) = &f.constraint {
+            let v = self.expr(c, sc);
+            let rule = &c.text;
+            out.extend(quote! {
+                if #v != ::core::option::Option::Some(true) {
+                    return ::core::result::Result::Err(__mp::DecodeError::new(#p, __mp::DecodeErrorKind::Constraint { rule: #rule, found: __mp::render(&#l) }));
+                }
+            });
+        }
+        out
+    }
+
+    fn const_check(
+        &self,
+        f: &Field,
+        c: &Expr,
+        l: &proc_macro2::Ident,
+        p: &proc_macro2::Ident,
+    ) -> TokenStream {
+        if let (Ty::Int(i), Some(v)) = (&f.ty.kind, const_int(c)) {
+            let lit = super::names::typed_lit(v, &int_ty(i));
+            let expected = proc_macro2::Literal::u64_suffixed(v as i64 as u64);
+            let found = if i.signed {
+                quote!(#l as u64)
+            } else if i.bits == 64 {
+                quote!(#l)
+            } else {
+                quote!(u64::from(#l))
+            };
+            return quote! {
+                if #l != #lit {
+                    return ::core::result::Result::Err(__mp::DecodeError::new(#p, __mp::DecodeErrorKind::Magic { expected: #expected, found: #found }));
+                }
+            };
+        }
+        let expected = match &c.kind {
+            ExprKind::Variant(id, i) => self.variant_path(*id, *i),
+            ExprKind::Bool(b) => quote!(#b),
+            ExprKind::ByteStr(b) => {
+                let b = proc_macro2::Literal::byte_string(b);
+                quote!(*#b)
+            }
+            ExprKind::Str(t) => quote!(#t),
+            _ => return quote!(),
+        };
+        let rule = format!("= {}", c.text);
+        let actual = if matches!(c.kind, ExprKind::ByteStr(_)) {
+            quote!(*#l)
+        } else {
+            quote!(#l)
+        };
+        quote! {
+            if #actual != #expected {
+                return ::core::result::Result::Err(__mp::DecodeError::new(#p, __mp::DecodeErrorKind::Constraint { rule: #rule, found: __mp::render(&#l) }));
+            }
+        }
+    }
+
+    fn derived_check(&self, s: &Struct, i: usize, e: &Expr, sc: &Scope<'_>) -> TokenStream {
+        let fname = field_name(s, i);
+        let l = local(s, i);
+        let p = pos_ident(i);
+        let v = self.expr(e, sc);
+        let rule = &e.text;
+        let found = match &s.fields[i].ty.kind {
+            Ty::Int(_) | Ty::Varint | Ty::Zigzag => quote!(i128::from(#l)),
+            _ => return quote!(),
+        };
+        quote! {
+            *at = #fname;
+            let expected = __mp::eval::decoded(#v, #p, #rule)?;
+            if #found != expected {
+                return ::core::result::Result::Err(__mp::DecodeError::new(#p, __mp::DecodeErrorKind::Mismatch { rule: #rule, expected, found: #found }));
+            }
+        }
+    }
+}
+
+/// Which `p_i` offsets a struct's decoder must record: for checks and `sizeof`.
+pub(super) fn needed_positions(s: &Struct) -> Vec<bool> {
+    let n = s.fields.len();
+    let mut need = vec![false; n + 1];
+    let mark_range = |range: &FieldRange, need: &mut Vec<bool>| match range {
+        FieldRange::SelfStruct => {
+            need[0] = true;
+            need[n] = true;
+        }
+        FieldRange::Fields { first, last } => {
+            need[*first] = true;
+            need[(*last + 1).min(n)] = true;
+        }
+    };
+    for (i, f) in s.fields.iter().enumerate() {
+        if !matches!(f.value, FieldValue::Plain) || f.constraint.is_some() {
+            need[i] = true;
+        }
+        let exprs = [
+            match &f.value {
+                FieldValue::Derived(e) => Some(e),
+                _ => None,
+            },
+            f.constraint.as_ref(),
+            f.condition.as_ref(),
+            crate::ir::visit::len_expr(&f.ty),
+        ];
+        for e in exprs.into_iter().flatten() {
+            visit_ranges(e, &mut |r| mark_range(r, &mut need));
+        }
+    }
+    need
+}
+
+fn visit_ranges(e: &Expr, f: &mut impl FnMut(&FieldRange)) {
+    match &e.kind {
+        ExprKind::SizeOf(r) | ExprKind::Checksum(_, r) => f(r),
+        _ => {}
+    }
+    let mut children = Vec::new();
+    match &e.kind {
+        ExprKind::Unary(_, a) | ExprKind::Coerce(_, a) => children.push(a.as_ref()),
+        ExprKind::Binary(_, a, b) => children.extend([a.as_ref(), b.as_ref()]),
+        ExprKind::If(c, a, b) => children.extend([c.as_ref(), a.as_ref(), b.as_ref()]),
+        ExprKind::Match(s, arms) => {
+            children.push(s.as_ref());
+            children.extend(arms.iter().map(|(_, v)| v));
+        }
+        _ => {}
+    }
+    for c in children {
+        visit_ranges(c, f);
+    }
+}

@@ -1,0 +1,736 @@
+//! Owned types: what users build and encode, with derived fields computed.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::Gen;
+use super::expr::{Ctx, Scope};
+use super::names::{
+    docs, docs_or, endian_of, field_name, ident, int_ty, lit_usize, local, max_of, to_bytes_method,
+};
+use super::types::{aux_base, marker_name};
+use crate::check::{Derive, Measure};
+use crate::ir::visit::{const_int, field_refs};
+use crate::ir::{
+    Expr, ExprKind, FieldValue, Len, Pattern, Prefix, Struct, Ty, Type, TypeId, TypeKind,
+};
+
+impl Gen<'_> {
+    /// The owned struct, its `Default`, conversions and encoder.
+    pub(super) fn emit_owned(&self, id: TypeId, s: &Struct) -> TokenStream {
+        let def = self.schema.ty(id);
+        let sname = &def.name.name;
+        let name = self.owned_name(id);
+        let view = self.view_name(id);
+        let doc = docs_or(&def.doc, &format!("A `{sname}` to encode."));
+        let owned: Vec<usize> = (0..s.fields.len())
+            .filter(|&i| self.in_owned(id, s, i))
+            .collect();
+        let fields = owned.iter().map(|&i| {
+            let f = &s.fields[i];
+            let n = ident(field_name(s, i));
+            let t = self.field_owned_ty(sname, f);
+            let d = docs(&f.doc);
+            quote!(#d pub #n: #t,)
+        });
+        let default_values: Vec<TokenStream> = owned
+            .iter()
+            .map(|&i| self.default_field(&s.fields[i], &aux_base(sname, &s.fields[i])))
+            .collect();
+        let derivable = default_values.iter().all(is_plain_default);
+        let defaults = owned.iter().zip(&default_values).map(|(&i, v)| {
+            let n = ident(field_name(s, i));
+            quote!(#n: #v,)
+        });
+        let (derive_default, default_impl) = if derivable {
+            (quote!(, Default), quote!())
+        } else {
+            (
+                quote!(),
+                quote! {
+                    impl ::core::default::Default for #name {
+                        fn default() -> Self {
+                            Self { #(#defaults)* }
+                        }
+                    }
+                },
+            )
+        };
+        let from_ref = owned.iter().map(|&i| {
+            let f = &s.fields[i];
+            let n = ident(field_name(s, i));
+            let value = if f.condition.is_some() {
+                let conv = self.to_owned_value(&f.ty, quote!(v), &aux_base(sname, f));
+                if conv.to_string() == "v" {
+                    quote!(view.#n)
+                } else {
+                    quote!(view.#n.map(|v| #conv))
+                }
+            } else {
+                self.to_owned_value(&f.ty, quote!(view.#n), &aux_base(sname, f))
+            };
+            quote!(#n: #value,)
+        });
+        let body = self.write_body(id, s);
+        let view_g = if self.view_generics(id).is_empty() {
+            quote!()
+        } else {
+            quote!(<'_>)
+        };
+        let frame_used = owned.iter().any(|&i| self.needs_frame(&s.fields[i].ty));
+        let frame_arg = if frame_used {
+            quote!(frame)
+        } else {
+            quote!(_frame)
+        };
+        quote! {
+            #doc
+            #[derive(Debug, Clone, PartialEq #derive_default)]
+            pub struct #name { #(#fields)* }
+
+            #default_impl
+
+            impl #name {
+                /// Encodes into `out`, computing lengths, counts and checksums.
+                pub fn encode<S: __mp::Sink + ?Sized>(&self, out: &mut S) -> ::core::result::Result<(), __mp::EncodeError> {
+                    let base = out.position();
+                    self.write(out, base)
+                }
+
+                /// The number of bytes [`Self::encode`] writes.
+                pub fn encoded_len(&self) -> ::core::result::Result<usize, __mp::EncodeError> {
+                    let mut c = __mp::Counter(0);
+                    self.encode(&mut c)?;
+                    ::core::result::Result::Ok(c.0)
+                }
+
+                /// Encodes into a new buffer.
+                pub fn to_bytes(&self) -> ::core::result::Result<__mp::Bytes, __mp::EncodeError> {
+                    let mut buf = __mp::BytesMut::with_capacity(self.encoded_len()?);
+                    self.encode(&mut buf)?;
+                    ::core::result::Result::Ok(buf.freeze())
+                }
+
+                /// Decodes a complete value, sharing `frame`'s memory for bytes and text.
+                pub fn decode(frame: &__mp::Bytes) -> ::core::result::Result<Self, __mp::DecodeError> {
+                    ::core::result::Result::Ok(Self::from_ref(&#view::decode(frame)?, frame))
+                }
+
+                /// Converts a view of `frame` into an owned value without copying bytes or text.
+                pub fn from_ref(view: &#view #view_g, #frame_arg: &__mp::Bytes) -> Self {
+                    Self { #(#from_ref)* }
+                }
+
+                #[doc(hidden)]
+                pub fn write<S: __mp::Sink + ?Sized>(&self, out: &mut S, base: usize) -> ::core::result::Result<(), __mp::EncodeError> {
+                    let mut at = "";
+                    self.write_fields(out, base, &mut at).map_err(|e| __mp::eval::in_field_enc(e, at))
+                }
+
+                fn write_fields<S: __mp::Sink + ?Sized>(&self, out: &mut S, base: usize, at: &mut &'static str) -> ::core::result::Result<(), __mp::EncodeError> {
+                    #body
+                }
+            }
+        }
+    }
+
+    /// True when converting a view of this type to owned needs the frame.
+    pub(super) fn needs_frame(&self, ty: &Type) -> bool {
+        match &ty.kind {
+            Ty::Bytes { .. } => Self::fixed_bytes(ty).is_none(),
+            Ty::List { .. } | Ty::KvList { .. } => true,
+            Ty::Named(id) => matches!(
+                self.schema.ty(*id).kind,
+                TypeKind::Struct(_) | TypeKind::Extern(_)
+            ),
+            Ty::Union(u) => u.arms.iter().any(|a| self.needs_frame(&a.ty)),
+            _ => false,
+        }
+    }
+
+    /// Converts a view value `v` into its owned form.
+    pub(super) fn to_owned_value(&self, ty: &Type, v: TokenStream, base: &str) -> TokenStream {
+        match &ty.kind {
+            Ty::Bytes { text: true, .. } => quote!(__mp::share_str(frame, #v)),
+            Ty::Bytes { .. } if Self::fixed_bytes(ty).is_some() => quote!(*#v),
+            Ty::Bytes { .. } => quote!(__mp::share(frame, #v)),
+            Ty::List { .. } | Ty::KvList { .. } => {
+                let m = marker_name(base, ty);
+                quote!(#v.iter().map(|e| #m::to_owned(e, frame)).collect())
+            }
+            Ty::Named(id) => match &self.schema.ty(*id).kind {
+                TypeKind::Struct(_) => {
+                    let n = self.owned_name(*id);
+                    quote!(#n::from_ref(&#v, frame))
+                }
+                TypeKind::Extern(x) => {
+                    let path: TokenStream = x.rust_path.parse().unwrap_or_default();
+                    quote!(<#path as __mp::Extern>::to_owned(#v, frame))
+                }
+                _ => v,
+            },
+            Ty::Union(u) => {
+                let vname = quote::format_ident!("{}Ref", base);
+                let oname = ident(base);
+                let arms = u.arms.iter().map(|a| {
+                    let n = ident(&a.name.name);
+                    if matches!(a.ty.kind, Ty::Unit) {
+                        quote!(#vname::#n => #oname::#n,)
+                    } else {
+                        let conv = self.to_owned_value(
+                            &a.ty,
+                            quote!(x),
+                            &format!("{base}{}", a.name.name),
+                        );
+                        quote!(#vname::#n(x) => #oname::#n(#conv),)
+                    }
+                });
+                quote!(match #v { #(#arms)* })
+            }
+            _ => v,
+        }
+    }
+
+    fn write_body(&self, id: TypeId, s: &Struct) -> TokenStream {
+        let layout = self.layout.of(id);
+        let refs: Vec<bool> = (0..s.fields.len())
+            .map(|i| self.in_owned(id, s, i))
+            .collect();
+        let sc = Scope::of(Ctx::Owned, id, s, refs);
+        let sname = &self.schema.ty(id).name.name;
+        let used = referenced_fields(s);
+        let mut stmts = vec![quote!(let _ = base; *at = "";)];
+        for (i, f) in s.fields.iter().enumerate() {
+            let l = local(s, i);
+            if self.in_owned(id, s, i) {
+                let n = ident(field_name(s, i));
+                stmts.push(quote!(let #l = &self.#n;));
+            } else if let FieldValue::Const(c) = &f.value {
+                if used[i] {
+                    let v = self.const_value(f, c);
+                    stmts.push(quote!(let #l = #v;));
+                }
+            } else if layout.fields[i].derive.is_none()
+                && !matches!(f.ty.kind, Ty::Pad(_) | Ty::Align(_))
+            {
+                let v = self.default_field(f, &aux_base(sname, f));
+                let t = self.field_owned_ty(sname, f);
+                stmts.push(quote!(let #l: #t = #v;));
+            }
+        }
+        stmts.extend(self.derive_values(id, s, &sc));
+        for i in 0..s.fields.len() {
+            let fname = field_name(s, i);
+            stmts.push(quote!(*at = #fname;));
+            stmts.push(self.write_field(id, s, i, &quote!(out), &sc));
+        }
+        quote! {
+            #(#stmts)*
+            ::core::result::Result::Ok(())
+        }
+    }
+
+    /// Writes fields `first..end` into `sink` (used for `sizeof` and checksums too).
+    pub(super) fn write_range(
+        &self,
+        id: TypeId,
+        s: &Struct,
+        first: usize,
+        end: usize,
+        sink: &TokenStream,
+    ) -> TokenStream {
+        let refs: Vec<bool> = (0..s.fields.len())
+            .map(|i| self.in_owned(id, s, i))
+            .collect();
+        let sc = Scope::of(Ctx::Owned, id, s, refs);
+        let writes =
+            (first..end.min(s.fields.len())).map(|i| self.write_field(id, s, i, sink, &sc));
+        quote!(#(#writes)*)
+    }
+
+    fn const_value(&self, f: &crate::ir::Field, c: &Expr) -> TokenStream {
+        match (&f.ty.kind, &c.kind) {
+            (Ty::Int(i), _) => super::names::typed_lit(const_int(c).unwrap_or(0), &int_ty(i)),
+            (_, ExprKind::ByteStr(b)) => {
+                let b = proc_macro2::Literal::byte_string(b);
+                quote!(*#b)
+            }
+            (_, ExprKind::Variant(id, i)) => self.variant_path(*id, *i),
+            (_, ExprKind::Bool(b)) => quote!(#b),
+            (_, ExprKind::Str(t)) => quote!(__mp::ByteString::from_static(#t)),
+            _ => quote!(()),
+        }
+    }
+
+    /// Computes derived fields: implicit lengths first, then explicit sizes, then checksums.
+    fn derive_values(&self, id: TypeId, s: &Struct, sc: &Scope<'_>) -> Vec<TokenStream> {
+        let layout = self.layout.of(id);
+        let is_checksum = |i: usize| match &layout.fields[i].derive {
+            Some(Derive::Explicit(e)) => matches!(e.kind, ExprKind::Checksum(..)),
+            _ => false,
+        };
+        let mut order: Vec<usize> = (0..s.fields.len())
+            .filter(|&i| matches!(layout.fields[i].derive, Some(Derive::Implicit { .. })))
+            .collect();
+        order.extend((0..s.fields.len()).filter(|&i| {
+            matches!(layout.fields[i].derive, Some(Derive::Explicit(_))) && !is_checksum(i)
+        }));
+        order.extend((0..s.fields.len()).filter(|&i| is_checksum(i)));
+        let placeholder = placeholders(s, layout, &order);
+        let sname = &self.schema.ty(id).name.name;
+        let mut out = Vec::new();
+        for &i in &order {
+            if placeholder[i] {
+                let l = local(s, i);
+                let t = self.field_owned_ty(sname, &s.fields[i]);
+                out.push(quote!(let mut #l: #t = 0;));
+            }
+        }
+        for &i in &order {
+            let f = &s.fields[i];
+            let l = local(s, i);
+            let fname = field_name(s, i);
+            let (t, max) = match &f.ty.kind {
+                Ty::Int(it) => {
+                    let t = int_ty(it);
+                    (quote!(#t), max_of(it.bits, it.signed))
+                }
+                Ty::Varint => (quote!(u64), max_of(64, false)),
+                Ty::Zigzag => (quote!(i64), max_of(64, true)),
+                _ => continue,
+            };
+            let value = match &layout.fields[i].derive {
+                Some(Derive::Implicit { user, measure, add }) => {
+                    let m = self.measure(s, *user, *measure, sname);
+                    if *add == 0 {
+                        quote!((#m as i128))
+                    } else {
+                        let add = proc_macro2::Literal::i128_suffixed(*add);
+                        quote!((#m as i128) + #add)
+                    }
+                }
+                Some(Derive::Explicit(e)) => {
+                    let v = self.expr(e, sc);
+                    let rule = &e.text;
+                    quote!(__mp::eval::encoded(#v, #rule)?)
+                }
+                None => continue,
+            };
+            let assign = quote!(__mp::eval::fit::<#t>(#value, #max)?);
+            if placeholder[i] {
+                out.push(quote!(*at = #fname; #l = #assign;));
+            } else {
+                out.push(quote!(*at = #fname; let #l: #t = #assign;));
+            }
+        }
+        out
+    }
+
+    /// The length, count or encoded size of field `user`'s value.
+    fn measure(&self, s: &Struct, user: usize, measure: Measure, sname: &str) -> TokenStream {
+        let f = &s.fields[user];
+        let l = local(s, user);
+        let m = match measure {
+            Measure::ByteLen | Measure::Count => quote!(v.len()),
+            Measure::Size => {
+                let mk = marker_name(&aux_base(sname, f), &f.ty);
+                quote!({
+                    let mut c = __mp::Counter(0);
+                    for item in v.iter() {
+                        #mk::write(item, &mut c, base)?;
+                    }
+                    c.0
+                })
+            }
+        };
+        if f.condition.is_some() {
+            quote!(match #l.as_ref() { ::core::option::Option::Some(v) => #m, ::core::option::Option::None => 0 })
+        } else {
+            quote!({ let v = #l; #m })
+        }
+    }
+
+    /// Writes one field: its constant, or its value with checks.
+    fn write_field(
+        &self,
+        id: TypeId,
+        s: &Struct,
+        i: usize,
+        sink: &TokenStream,
+        sc: &Scope<'_>,
+    ) -> TokenStream {
+        let f = &s.fields[i];
+        let sname = &self.schema.ty(id).name.name;
+        let base = aux_base(sname, f);
+        if let FieldValue::Const(c) = &f.value {
+            if let ExprKind::ByteStr(b) = &c.kind {
+                let b = proc_macro2::Literal::byte_string(b);
+                return quote!(#sink.write_slice(#b););
+            }
+            let v = self.const_value(f, c);
+            return self.write_ty(&f.ty, v, false, &base, sink, sc);
+        }
+        if matches!(f.ty.kind, Ty::Pad(_) | Ty::Align(_)) {
+            return self.write_ty(&f.ty, quote!(()), false, &base, sink, sc);
+        }
+        let l = local(s, i);
+        let by_ref = sc.refs.get(i).copied().unwrap_or(false);
+        let v = quote!(#l);
+        let mut out = TokenStream::new();
+        if let Some(c) = &f.constraint {
+            let e = self.expr(c, sc);
+            let rule = &c.text;
+            out.extend(quote! {
+                if #e != ::core::option::Option::Some(true) {
+                    return ::core::result::Result::Err(__mp::EncodeError::new(__mp::EncodeErrorKind::Constraint { rule: #rule, found: __mp::render(&#v) }));
+                }
+            });
+        }
+        match &f.condition {
+            None => out.extend(self.write_ty(&f.ty, v, by_ref, &base, sink, sc)),
+            Some(c) => {
+                let cond = self.expr(c, sc);
+                let rule = &c.text;
+                let write = self.write_ty(&f.ty, quote!(x), true, &base, sink, sc);
+                out.extend(quote! {
+                    match (#cond, #v.as_ref()) {
+                        (::core::option::Option::Some(true), ::core::option::Option::Some(x)) => { #write }
+                        (::core::option::Option::Some(false), ::core::option::Option::None) => {}
+                        (holds, _) => return ::core::result::Result::Err(__mp::EncodeError::new(__mp::EncodeErrorKind::Condition { rule: #rule, holds: holds == ::core::option::Option::Some(true) })),
+                    }
+                });
+            }
+        }
+        out
+    }
+
+    /// Writes a value (`v` is a reference to the owned value) into `sink`.
+    pub(super) fn write_ty(
+        &self,
+        ty: &Type,
+        v: TokenStream,
+        by_ref: bool,
+        base: &str,
+        sink: &TokenStream,
+        sc: &Scope<'_>,
+    ) -> TokenStream {
+        let scalar = matches!(
+            ty.kind,
+            Ty::Int(_)
+                | Ty::Float { .. }
+                | Ty::Bool
+                | Ty::Varint
+                | Ty::Zigzag
+                | Ty::Named(_)
+                | Ty::Pad(_)
+                | Ty::Align(_)
+                | Ty::Unit
+        );
+        if !by_ref && !scalar {
+            let inner = self.write_ty(ty, quote!(value_ref), true, base, sink, sc);
+            return quote!({ let value_ref = &#v; #inner });
+        }
+        // `val` is the value of a Copy scalar; `recv` the same as a method receiver.
+        let (val, recv) = if by_ref {
+            (quote!(*#v), quote!((*#v)))
+        } else {
+            (v.clone(), v.clone())
+        };
+        match &ty.kind {
+            Ty::Int(i) => {
+                let m = to_bytes_method(endian_of(self.schema, i.endian));
+                quote!(#sink.write_slice(&#recv.#m());)
+            }
+            Ty::Float { endian, .. } => {
+                let m = to_bytes_method(endian_of(self.schema, *endian));
+                quote!(#sink.write_slice(&#recv.#m());)
+            }
+            Ty::Bool => quote!(#sink.write_slice(&[u8::from(#val)]);),
+            Ty::Varint => quote!(__mp::put_varint(#sink, #val);),
+            Ty::Zigzag => quote!(__mp::put_varint(#sink, __mp::zigzag(#val));),
+            Ty::Bytes { text, len } => self.write_bytes(ty, *text, len, v, sink, sc),
+            Ty::List { .. } | Ty::KvList { .. } => self.write_list(ty, v, base, sink, sc),
+            Ty::Named(id) => match &self.schema.ty(*id).kind {
+                TypeKind::Struct(_) => quote!(#v.write(#sink, base)?;),
+                TypeKind::Bits(_) => quote!(#v.write(#sink)?;),
+                TypeKind::Enum(e) => {
+                    let m = to_bytes_method(endian_of(self.schema, e.repr.endian));
+                    quote!(#sink.write_slice(&#v.to_raw().#m());)
+                }
+                TypeKind::Extern(x) => {
+                    let path: TokenStream = x.rust_path.parse().unwrap_or_default();
+                    quote!(__mp::ext::encode::<#path, _>(#v, #sink)?;)
+                }
+            },
+            Ty::Union(u) => self.write_union(u, v, base, sink, sc),
+            Ty::Pad(n) => {
+                let n = lit_usize(*n);
+                quote!(for _ in 0..#n { #sink.write_slice(&[0]); })
+            }
+            Ty::Align(n) => {
+                let n = lit_usize(*n);
+                quote!(for _ in 0..__mp::padding_to(#sink.position().saturating_sub(base), #n) { #sink.write_slice(&[0]); })
+            }
+            Ty::Unit => quote!(),
+        }
+    }
+
+    fn write_bytes(
+        &self,
+        ty: &Type,
+        text: bool,
+        len: &Len,
+        v: TokenStream,
+        sink: &TokenStream,
+        sc: &Scope<'_>,
+    ) -> TokenStream {
+        if Self::fixed_bytes(ty).is_some() {
+            return quote!(#sink.write_slice(&#v[..]););
+        }
+        let payload = if text {
+            quote!(#sink.write_shared(#v.as_bytes());)
+        } else {
+            quote!(#sink.write_shared(#v);)
+        };
+        let bytes = if text {
+            quote!(#v.as_bytes())
+        } else {
+            quote!(#v)
+        };
+        match len {
+            Len::Count(e) | Len::Size(e) => {
+                let check = self.len_check(e, quote!(#v.len()), sc);
+                quote!(#check #payload)
+            }
+            Len::CountPrefix(p) | Len::SizePrefix(p) => {
+                let prefix = self.write_prefix(p, quote!(#v.len()), sink);
+                quote!(#prefix #payload)
+            }
+            Len::Nul => quote! {
+                if #bytes.contains(&0) {
+                    return ::core::result::Result::Err(__mp::EncodeError::new(__mp::EncodeErrorKind::InteriorNul));
+                }
+                #payload
+                #sink.write_slice(&[0]);
+            },
+            Len::ToEnd => payload,
+        }
+    }
+
+    /// Fails when a length expression disagrees with the value's actual length.
+    fn len_check(&self, e: &Expr, actual: TokenStream, sc: &Scope<'_>) -> TokenStream {
+        if const_int(e).is_some() && sc.s.is_none() {
+            return quote!();
+        }
+        let expected = self.expr(e, sc);
+        let rule = &e.text;
+        quote! {
+            let expected = __mp::eval::encoded(#expected, #rule)?;
+            let found = #actual;
+            if expected != found as i128 {
+                return ::core::result::Result::Err(__mp::EncodeError::new(__mp::EncodeErrorKind::CountMismatch {
+                    expected: u64::try_from(expected).unwrap_or(0),
+                    found: found as u64,
+                }));
+            }
+        }
+    }
+
+    fn write_list(
+        &self,
+        ty: &Type,
+        v: TokenStream,
+        base: &str,
+        sink: &TokenStream,
+        sc: &Scope<'_>,
+    ) -> TokenStream {
+        let m = marker_name(base, ty);
+        let (Ty::List { len, .. } | Ty::KvList { len, .. }) = &ty.kind else {
+            return quote!();
+        };
+        let size = quote!({
+            let mut c = __mp::Counter(0);
+            for item in #v.iter() {
+                #m::write(item, &mut c, base)?;
+            }
+            c.0
+        });
+        let head = match len {
+            Len::Count(e) => self.len_check(e, quote!(#v.len()), sc),
+            Len::Size(e) => self.len_check(e, size, sc),
+            Len::CountPrefix(p) => self.write_prefix(p, quote!(#v.len()), sink),
+            Len::SizePrefix(p) => self.write_prefix(p, size, sink),
+            Len::ToEnd | Len::Nul => quote!(),
+        };
+        quote! {
+            #head
+            for (i, item) in #v.iter().enumerate() {
+                #m::write(item, #sink, base).map_err(|e| e.at_index(i))?;
+            }
+        }
+    }
+
+    fn write_union(
+        &self,
+        u: &crate::ir::Union,
+        v: TokenStream,
+        base: &str,
+        sink: &TokenStream,
+        sc: &Scope<'_>,
+    ) -> TokenStream {
+        let name = ident(base);
+        let tag = self.expr(&u.tag, sc);
+        let tag_text = &u.tag.text;
+        let others: Vec<&Pattern> = u
+            .arms
+            .iter()
+            .flat_map(|a| &a.patterns)
+            .filter(|p| **p != Pattern::Default)
+            .collect();
+        let arms = u.arms.iter().map(|a| {
+            let n = ident(&a.name.name);
+            let ok = if a.patterns.contains(&Pattern::Default) {
+                if others.is_empty() {
+                    quote!(tag.is_some())
+                } else {
+                    let all: Vec<Pattern> = others.iter().map(|p| (*p).clone()).collect();
+                    let p = self.patterns(&all);
+                    quote!(tag.is_some() && !matches!(tag, ::core::option::Option::Some(#p)))
+                }
+            } else {
+                let p = self.patterns(&a.patterns);
+                quote!(matches!(tag, ::core::option::Option::Some(#p)))
+            };
+            let check = quote! {
+                if !(#ok) {
+                    return ::core::result::Result::Err(__mp::EncodeError::new(__mp::EncodeErrorKind::UnionArm { tag: #tag_text }));
+                }
+            };
+            if matches!(a.ty.kind, Ty::Unit) {
+                quote!(#name::#n => { #check })
+            } else {
+                let w = self.write_ty(&a.ty, quote!(x), true, &format!("{base}{}", a.name.name), sink, sc);
+                quote!(#name::#n(x) => { #check #w })
+            }
+        });
+        quote! {
+            let tag = #tag;
+            match #v { #(#arms)* }
+        }
+    }
+}
+
+impl Gen<'_> {
+    /// Writes a length or count prefix, failing if it does not fit.
+    fn write_prefix(&self, p: &Prefix, len: TokenStream, sink: &TokenStream) -> TokenStream {
+        match p {
+            Prefix::Varint => quote!(__mp::put_varint(#sink, #len as u64);),
+            Prefix::Int(i) => {
+                let t = int_ty(i);
+                let max = max_of(i.bits, i.signed);
+                let m = to_bytes_method(endian_of(self.schema, i.endian));
+                quote! {
+                    let n = __mp::eval::fit::<#t>(#len as i128, #max)?;
+                    #sink.write_slice(&n.#m());
+                }
+            }
+        }
+    }
+}
+
+/// True for `Default::default()`, which a derived `Default` would produce too.
+pub(super) fn is_plain_default(t: &TokenStream) -> bool {
+    t.to_string().replace(' ', "") == "::core::default::Default::default()"
+}
+
+/// Fields whose value an expression of the struct reads.
+fn referenced_fields(s: &Struct) -> Vec<bool> {
+    let mut used = vec![false; s.fields.len()];
+    let mut mark = |e: &Expr| field_refs(e, &mut |r| used[r.field] = true);
+    for f in &s.fields {
+        if let FieldValue::Derived(e) = &f.value {
+            mark(e);
+        }
+        for e in [
+            f.constraint.as_ref(),
+            f.condition.as_ref(),
+            crate::ir::visit::len_expr(&f.ty),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            mark(e);
+        }
+        if let Ty::Union(u) = &f.ty.kind {
+            mark(&u.tag);
+        }
+    }
+    used
+}
+
+/// Derived fields written (by a `sizeof` or checksum pass) before their own value is computed.
+fn placeholders(s: &Struct, layout: &crate::check::StructLayout, order: &[usize]) -> Vec<bool> {
+    let mut need = vec![false; s.fields.len()];
+    let mut done = vec![false; s.fields.len()];
+    for &i in order {
+        if let Some(Derive::Explicit(e)) = &layout.fields[i].derive {
+            let mut covered = Vec::new();
+            ranges_of(e, &mut |first, last| covered.extend(first..=last));
+            if matches!(e.kind, ExprKind::SizeOf(crate::ir::FieldRange::SelfStruct))
+                || contains_self_range(e)
+            {
+                covered.extend(0..s.fields.len());
+            }
+            for f in covered {
+                if f < s.fields.len() && layout.fields[f].derive.is_some() && !done[f] {
+                    need[f] = true;
+                }
+            }
+        }
+        done[i] = true;
+    }
+    need
+}
+
+fn contains_self_range(e: &Expr) -> bool {
+    let mut hit = false;
+    walk_exprs(e, &mut |e| {
+        if let ExprKind::SizeOf(crate::ir::FieldRange::SelfStruct)
+        | ExprKind::Checksum(_, crate::ir::FieldRange::SelfStruct) = e.kind
+        {
+            hit = true;
+        }
+    });
+    hit
+}
+
+fn ranges_of(e: &Expr, f: &mut impl FnMut(usize, usize)) {
+    walk_exprs(e, &mut |e| {
+        if let ExprKind::SizeOf(crate::ir::FieldRange::Fields { first, last })
+        | ExprKind::Checksum(_, crate::ir::FieldRange::Fields { first, last }) = e.kind
+        {
+            f(first, last);
+        }
+    });
+}
+
+fn walk_exprs(e: &Expr, f: &mut impl FnMut(&Expr)) {
+    f(e);
+    match &e.kind {
+        ExprKind::Unary(_, a) | ExprKind::Coerce(_, a) => walk_exprs(a, f),
+        ExprKind::Binary(_, a, b) => {
+            walk_exprs(a, f);
+            walk_exprs(b, f);
+        }
+        ExprKind::If(c, a, b) => {
+            walk_exprs(c, f);
+            walk_exprs(a, f);
+            walk_exprs(b, f);
+        }
+        ExprKind::Match(s, arms) => {
+            walk_exprs(s, f);
+            arms.iter().for_each(|(_, v)| walk_exprs(v, f));
+        }
+        _ => {}
+    }
+}

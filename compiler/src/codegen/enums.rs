@@ -1,0 +1,479 @@
+//! Enums and bit groups.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::Gen;
+use super::names::{docs, docs_or, endian_of, ident, int_rust, lit, read_method, to_bytes_method};
+use crate::ir::{BitTy, Bits, Enum, TypeId, TypeKind};
+
+impl Gen<'_> {
+    /// An enum with `from_raw`, `to_raw` and `name`.
+    pub(super) fn emit_enum(&self, id: TypeId) -> TokenStream {
+        let def = self.schema.ty(id);
+        let TypeKind::Enum(e) = &def.kind else {
+            return quote!();
+        };
+        let name = self.owned_name(id);
+        let raw = int_rust(e.repr.bits, e.repr.signed);
+        let doc = docs_or(&def.doc, &format!("The `{}` enum.", def.name.name));
+        let default_idx = e
+            .variants
+            .iter()
+            .position(|v| v.value == 0)
+            .or(if e.variants.is_empty() { None } else { Some(0) });
+        let variants = e.variants.iter().enumerate().map(|(i, v)| {
+            let n = ident(&v.name.name);
+            let d = docs(&v.doc);
+            let mark = if Some(i) == default_idx {
+                quote!(#[default])
+            } else {
+                quote!()
+            };
+            quote!(#d #mark #n,)
+        });
+        let unknown = e.unknown.as_ref().map(|u| {
+            let n = ident(&u.name);
+            quote!(#[doc = " A value with no variant of its own, kept as read."] #n(#raw),)
+        });
+        let to_raw = e.variants.iter().map(|v| {
+            let n = ident(&v.name.name);
+            let val = lit(v.value);
+            quote!(#name::#n => #val,)
+        });
+        let names = e.variants.iter().map(|v| {
+            let n = ident(&v.name.name);
+            let s = &v.name.name;
+            quote!(#name::#n => #s,)
+        });
+        let (unknown_raw, unknown_name) = match &e.unknown {
+            Some(u) => {
+                let n = ident(&u.name);
+                let s = &u.name;
+                (quote!(#name::#n(raw) => raw,), quote!(#name::#n(_) => #s,))
+            }
+            None => (quote!(), quote!()),
+        };
+        let from_raw = self.enum_from_raw(e, &name, &raw);
+        let (derive_default, default_impl) = match default_idx {
+            Some(_) => (quote!(, Default), quote!()),
+            None => {
+                let default = self.enum_default(e, &name);
+                (
+                    quote!(),
+                    quote! {
+                        impl ::core::default::Default for #name {
+                            fn default() -> Self { #default }
+                        }
+                    },
+                )
+            }
+        };
+        quote! {
+            #doc
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash #derive_default)]
+            pub enum #name { #(#variants)* #unknown }
+
+            impl #name {
+                #from_raw
+
+                /// The value on the wire.
+                pub const fn to_raw(self) -> #raw {
+                    match self { #(#to_raw)* #unknown_raw }
+                }
+
+                /// The variant's name, as written in the schema.
+                pub const fn name(self) -> &'static str {
+                    match self { #(#names)* #unknown_name }
+                }
+            }
+
+            #default_impl
+        }
+    }
+
+    fn enum_from_raw(
+        &self,
+        e: &Enum,
+        name: &proc_macro2::Ident,
+        raw: &proc_macro2::Ident,
+    ) -> TokenStream {
+        let arms = e.variants.iter().map(|v| {
+            let n = ident(&v.name.name);
+            let val = lit(v.value);
+            if e.unknown.is_some() {
+                quote!(#val => #name::#n,)
+            } else {
+                quote!(#val => ::core::option::Option::Some(#name::#n),)
+            }
+        });
+        match &e.unknown {
+            Some(u) => {
+                let n = ident(&u.name);
+                quote! {
+                    /// The variant for a value read from the wire.
+                    pub const fn from_raw(raw: #raw) -> Self {
+                        match raw { #(#arms)* other => #name::#n(other) }
+                    }
+                }
+            }
+            None => quote! {
+                /// The variant for a value read from the wire, if there is one.
+                pub const fn from_raw(raw: #raw) -> ::core::option::Option<Self> {
+                    match raw { #(#arms)* _ => ::core::option::Option::None }
+                }
+            },
+        }
+    }
+
+    fn enum_default(&self, e: &Enum, name: &proc_macro2::Ident) -> TokenStream {
+        let v = e
+            .variants
+            .iter()
+            .find(|v| v.value == 0)
+            .or(e.variants.first());
+        match (v, &e.unknown) {
+            (Some(v), _) => {
+                let n = ident(&v.name.name);
+                quote!(#name::#n)
+            }
+            (None, Some(u)) => {
+                let n = ident(&u.name);
+                quote!(#name::#n(0))
+            }
+            (None, None) => quote!(unreachable!()),
+        }
+    }
+
+    /// Decodes a raw enum value into the variant, as an expression that may `?`.
+    pub(super) fn enum_from_raw_expr(
+        &self,
+        id: TypeId,
+        raw: TokenStream,
+        offset: TokenStream,
+        is_walk: bool,
+    ) -> TokenStream {
+        let TypeKind::Enum(e) = &self.schema.ty(id).kind else {
+            return quote!();
+        };
+        let name = self.owned_name(id);
+        if e.unknown.is_some() {
+            return quote!(#name::from_raw(#raw));
+        }
+        let ename = &self.schema.ty(id).name.name;
+        let err = quote!(__mp::DecodeError::new(#offset, __mp::DecodeErrorKind::Enum { name: #ename, found: raw as u64 }));
+        let err = if is_walk {
+            quote!(__mp::Stop::Error(#err))
+        } else {
+            err
+        };
+        quote! {{
+            let raw = #raw;
+            match #name::from_raw(raw) {
+                ::core::option::Option::Some(v) => v,
+                ::core::option::Option::None => return ::core::result::Result::Err(#err),
+            }
+        }}
+    }
+
+    /// A bit group with `from_raw`, `to_raw` and `read`.
+    pub(super) fn emit_bits(&self, id: TypeId) -> TokenStream {
+        let def = self.schema.ty(id);
+        let TypeKind::Bits(b) = &def.kind else {
+            return quote!();
+        };
+        let name = self.owned_name(id);
+        let raw = int_rust(b.repr.bits, false);
+        let doc = docs_or(&def.doc, &format!("The `{}` bit group.", def.name.name));
+        let fields = b.fields.iter().filter_map(|m| {
+            let n = ident(&m.name.as_ref()?.name);
+            let t = self.bit_member_ty(m.ty);
+            let d = docs(&m.doc);
+            Some(quote!(#d pub #n: #t,))
+        });
+        let derivable = b
+            .fields
+            .iter()
+            .all(|m| m.name.is_none() || m.value.is_none());
+        let defaults = b.fields.iter().filter_map(|m| {
+            let n = ident(&m.name.as_ref()?.name);
+            let v = match (m.value, m.ty) {
+                (Some(v), BitTy::Uint(_)) => lit(v),
+                (Some(v), BitTy::Bool) => {
+                    if v != 0 {
+                        quote!(true)
+                    } else {
+                        quote!(false)
+                    }
+                }
+                _ => quote!(::core::default::Default::default()),
+            };
+            Some(quote!(#n: #v,))
+        });
+        let (derive_default, default_impl) = if derivable {
+            (quote!(, Default), quote!())
+        } else {
+            (
+                quote!(),
+                quote! {
+                    impl ::core::default::Default for #name {
+                        fn default() -> Self { Self { #(#defaults)* } }
+                    }
+                },
+            )
+        };
+        let unpack = self.bits_unpack(b, &raw);
+        let pack = self.bits_pack(b, &raw);
+        let endian = endian_of(self.schema, b.repr.endian);
+        let read = read_method('u', b.repr.bits, endian);
+        let to_bytes = to_bytes_method(endian);
+        quote! {
+            #doc
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash #derive_default)]
+            pub struct #name { #(#fields)* }
+
+            #default_impl
+
+            impl #name {
+                /// Unpacks the members from the raw integer, naming the member that is invalid.
+                pub fn from_raw(raw: #raw) -> ::core::result::Result<Self, (&'static str, __mp::DecodeErrorKind)> {
+                    #unpack
+                }
+
+                /// Packs the members into the raw integer, failing if one does not fit its bits.
+                pub fn to_raw(&self) -> ::core::result::Result<#raw, __mp::EncodeError> {
+                    #pack
+                }
+
+                #[doc(hidden)]
+                pub fn read(r: &mut __mp::Reader<'_>) -> ::core::result::Result<Self, __mp::DecodeError> {
+                    let start = r.pos();
+                    let raw = r.#read()?;
+                    Self::from_raw(raw).map_err(|(member, kind)| __mp::eval::in_field(__mp::DecodeError::new(start, kind), member))
+                }
+
+                #[doc(hidden)]
+                pub fn walk(w: &mut __mp::Walk<'_>) -> ::core::result::Result<Self, __mp::Stop> {
+                    let raw = w.#read()?;
+                    Self::from_raw(raw).map_err(|(_, kind)| w.error(kind))
+                }
+
+                #[doc(hidden)]
+                pub fn write<S: __mp::Sink + ?Sized>(&self, out: &mut S) -> ::core::result::Result<(), __mp::EncodeError> {
+                    out.write_slice(&self.to_raw()?.#to_bytes());
+                    ::core::result::Result::Ok(())
+                }
+            }
+        }
+    }
+
+    /// Shift of each member: most significant first.
+    fn shifts(&self, b: &Bits) -> Vec<(u8, u8)> {
+        let mut left = b.repr.bits;
+        b.fields
+            .iter()
+            .map(|m| {
+                let w = m.ty.bits(self.schema);
+                left = left.saturating_sub(w);
+                (left, w)
+            })
+            .collect()
+    }
+
+    fn bits_unpack(&self, b: &Bits, raw: &proc_macro2::Ident) -> TokenStream {
+        let container = b.repr.bits;
+        let mut stmts = Vec::new();
+        let mut inits = Vec::new();
+        for (m, (shift, width)) in b.fields.iter().zip(self.shifts(b)) {
+            let bits = extract(quote!(raw), shift, width, container, raw);
+            let mname = m.name.as_ref().map_or("", |n| n.name.as_str());
+            if let Some(v) = m.value {
+                let v = lit(v);
+                stmts.push(quote! {
+                    if #bits != #v {
+                        return ::core::result::Result::Err((#mname, __mp::DecodeErrorKind::Magic { expected: #v, found: u64::from(#bits) }));
+                    }
+                });
+            }
+            let Some(n) = &m.name else { continue };
+            let n = ident(&n.name);
+            let value = match m.ty {
+                BitTy::Bool => quote!(#bits != 0),
+                BitTy::Uint(w) => cast(
+                    bits.clone(),
+                    &int_rust(container, false),
+                    &int_rust(w, false),
+                ),
+                BitTy::Enum(id) => {
+                    let TypeKind::Enum(e) = &self.schema.ty(id).kind else {
+                        continue;
+                    };
+                    let er = int_rust(e.repr.bits, e.repr.signed);
+                    let v = cast(bits.clone(), &int_rust(container, false), &er);
+                    let ename = self.owned_name(id);
+                    if e.unknown.is_some() {
+                        quote!(#ename::from_raw(#v))
+                    } else {
+                        let en = &self.schema.ty(id).name.name;
+                        quote! {
+                            match #ename::from_raw(#v) {
+                                ::core::option::Option::Some(v) => v,
+                                ::core::option::Option::None => return ::core::result::Result::Err((#mname, __mp::DecodeErrorKind::Enum { name: #en, found: u64::from(#bits) })),
+                            }
+                        }
+                    }
+                }
+            };
+            inits.push(quote!(#n: #value,));
+        }
+        quote! {
+            #(#stmts)*
+            ::core::result::Result::Ok(Self { #(#inits)* })
+        }
+    }
+
+    fn bits_pack(&self, b: &Bits, raw: &proc_macro2::Ident) -> TokenStream {
+        let container = b.repr.bits;
+        let mut parts = Vec::new();
+        for (m, (shift, width)) in b.fields.iter().zip(self.shifts(b)) {
+            let value = match (&m.name, m.value) {
+                (_, Some(0)) => continue,
+                (_, Some(v)) => {
+                    let shifted = (v as u128) << shift;
+                    let l = super::names::typed_lit(shifted as i128, raw);
+                    parts.push(quote!(raw |= #l;));
+                    continue;
+                }
+                (None, None) => continue,
+                (Some(n), None) => {
+                    let n = ident(&n.name);
+                    let mname = &m.name.as_ref().map_or(String::new(), |n| n.name.clone());
+                    match m.ty {
+                        BitTy::Bool => quote!(#raw::from(self.#n)),
+                        BitTy::Uint(w) => {
+                            let src = int_rust(w, false);
+                            let v = quote!(self.#n);
+                            parts.push(fit_check(v.clone(), w, &src, mname));
+                            widen(v, &src, raw)
+                        }
+                        BitTy::Enum(id) => {
+                            let TypeKind::Enum(e) = &self.schema.ty(id).kind else {
+                                continue;
+                            };
+                            let er = int_rust(e.repr.bits, e.repr.signed);
+                            let v = quote!(self.#n.to_raw());
+                            parts.push(fit_check(v.clone(), width, &er, mname));
+                            if e.repr.signed {
+                                quote!(#v as #raw)
+                            } else {
+                                widen(v, &er, raw)
+                            }
+                        }
+                    }
+                }
+            };
+            let mask = mask_lit(width, container);
+            let masked = if width >= container {
+                value
+            } else {
+                let v = paren(value);
+                quote!(#v & #mask)
+            };
+            let shifted = if shift == 0 {
+                masked
+            } else {
+                let s = lit(i128::from(shift));
+                let m = paren(masked);
+                quote!(#m << #s)
+            };
+            parts.push(quote!(raw |= #shifted;));
+        }
+        quote! {
+            let mut raw: #raw = 0;
+            #(#parts)*
+            ::core::result::Result::Ok(raw)
+        }
+    }
+}
+
+/// `(raw >> shift) & mask`, leaving out no-op operations; unparenthesised.
+fn extract(
+    raw: TokenStream,
+    shift: u8,
+    width: u8,
+    container: u8,
+    _t: &proc_macro2::Ident,
+) -> TokenStream {
+    let needs_mask = shift + width < container;
+    match (shift, needs_mask) {
+        (0, false) => raw,
+        (0, true) => {
+            let m = mask_lit(width, container);
+            quote!(#raw & #m)
+        }
+        (s, false) => {
+            let s = lit(i128::from(s));
+            quote!(#raw >> #s)
+        }
+        (s, true) => {
+            let s = lit(i128::from(s));
+            let m = mask_lit(width, container);
+            quote!((#raw >> #s) & #m)
+        }
+    }
+}
+
+fn mask_lit(width: u8, _container: u8) -> TokenStream {
+    let m: u128 = if width >= 64 {
+        u64::MAX.into()
+    } else {
+        (1u128 << width) - 1
+    };
+    let l = proc_macro2::Literal::u128_unsuffixed(m);
+    quote!(#l)
+}
+
+/// Parenthesises an expression made of more than one token.
+pub(super) fn paren(t: TokenStream) -> TokenStream {
+    if t.clone().into_iter().count() > 1 {
+        quote!((#t))
+    } else {
+        t
+    }
+}
+
+/// `value as to`, or `value` when the types are the same.
+fn cast(value: TokenStream, from: &proc_macro2::Ident, to: &proc_macro2::Ident) -> TokenStream {
+    if from == to {
+        value
+    } else {
+        let v = paren(value);
+        quote!(#v as #to)
+    }
+}
+
+/// Widens an unsigned value into the container type.
+fn widen(value: TokenStream, from: &proc_macro2::Ident, to: &proc_macro2::Ident) -> TokenStream {
+    if from == to {
+        value
+    } else {
+        quote!(#to::from(#value))
+    }
+}
+
+/// Fails encoding if a member's value needs more than `width` bits.
+fn fit_check(value: TokenStream, width: u8, ty: &proc_macro2::Ident, member: &str) -> TokenStream {
+    let ty_bits: u8 = ty.to_string()[1..].parse().unwrap_or(64);
+    if width >= ty_bits {
+        return quote!();
+    }
+    let max = lit((1i128 << width) - 1);
+    let signed = ty.to_string().starts_with('i');
+    let low = if signed { quote!(|| v < 0) } else { quote!() };
+    quote! {
+        let v = #value;
+        if v > #max #low {
+            return ::core::result::Result::Err(__mp::EncodeError::new(__mp::EncodeErrorKind::OutOfRange { value: i128::from(v), max: #max }).in_field(#member));
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Everything generated for one struct: view, owned type, framing walk and the
+//! auxiliary types its fields need (union enums, list element markers).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::Gen;
+use super::expr::{Ctx, Scope};
+use super::names::{docs, ident};
+use super::types::{aux_base, marker_name};
+use crate::check::layout::unwalkable;
+use crate::ir::{Ty, Type, TypeId, TypeKind};
+
+impl Gen<'_> {
+    /// All items for a struct.
+    pub(super) fn emit_struct(&self, id: TypeId) -> TokenStream {
+        let TypeKind::Struct(s) = &self.schema.ty(id).kind else {
+            return quote!();
+        };
+        let sname = &self.schema.ty(id).name.name;
+        let mut items = vec![self.emit_view(id, s), self.emit_owned(id, s)];
+        if self.struct_walkable(s) {
+            items.push(self.emit_walk(id, s));
+        }
+        for f in &s.fields {
+            items.push(self.emit_aux(
+                &f.ty,
+                &aux_base(sname, f),
+                sname,
+                f.name.as_ref().map_or("_", |n| n.name.as_str()),
+            ));
+        }
+        quote!(#(#items)*)
+    }
+
+    /// Union enums and list markers for a type, recursively.
+    fn emit_aux(&self, ty: &Type, base: &str, sname: &str, fname: &str) -> TokenStream {
+        match &ty.kind {
+            Ty::List { elem, .. } => {
+                let ebase = format!("{base}Elem");
+                let marker = self.emit_marker(ty, base, &[(elem, &ebase)]);
+                let nested = self.emit_aux(elem, &ebase, sname, fname);
+                quote!(#marker #nested)
+            }
+            Ty::KvList { key, value, .. } => {
+                let (kb, vb) = (format!("{base}Key"), format!("{base}Value"));
+                let marker = self.emit_marker(ty, base, &[(key, &kb), (value, &vb)]);
+                let nk = self.emit_aux(key, &kb, sname, fname);
+                let nv = self.emit_aux(value, &vb, sname, fname);
+                quote!(#marker #nk #nv)
+            }
+            Ty::Union(u) => {
+                let vname = format_ident!("{}Ref", base);
+                let oname = ident(base);
+                let borrows = u.arms.iter().any(|a| self.borrows(&a.ty, 0));
+                let g = if borrows { quote!(<'a>) } else { quote!() };
+                let mut nested = Vec::new();
+                let (mut vvars, mut ovars) = (Vec::new(), Vec::new());
+                for a in &u.arms {
+                    let n = ident(&a.name.name);
+                    let abase = format!("{base}{}", a.name.name);
+                    let doc = format!(" The `{}` arm.", a.name.name);
+                    if matches!(a.ty.kind, Ty::Unit) {
+                        vvars.push(quote!(#[doc = #doc] #n,));
+                        ovars.push(quote!(#[doc = #doc] #n,));
+                    } else {
+                        let vt = self.view_ty(&a.ty, &abase);
+                        let ot = self.owned_ty(&a.ty, &abase);
+                        vvars.push(quote!(#[doc = #doc] #n(#vt),));
+                        ovars.push(quote!(#[doc = #doc] #n(#ot),));
+                    }
+                    nested.push(self.emit_aux(&a.ty, &abase, sname, fname));
+                }
+                let vdoc =
+                    format!(" The `{fname}` field of `{sname}`, decoded: one variant per arm.");
+                let odoc = format!(" The `{fname}` field of `{sname}`: one variant per arm.");
+                quote! {
+                    #[doc = #vdoc]
+                    #[derive(Debug, Clone, Copy, PartialEq)]
+                    pub enum #vname #g { #(#vvars)* }
+
+                    #[doc = #odoc]
+                    #[derive(Debug, Clone, PartialEq)]
+                    pub enum #oname { #(#ovars)* }
+
+                    #(#nested)*
+                }
+            }
+            _ => quote!(),
+        }
+    }
+
+    /// The marker type that decodes, encodes and walks one list element.
+    fn emit_marker(&self, list: &Type, base: &str, parts: &[(&Type, &String)]) -> TokenStream {
+        let m = marker_name(base, list);
+        let sc = Scope::empty(Ctx::View);
+        let osc = Scope::empty(Ctx::Owned);
+        let borrows = parts.iter().any(|(t, _)| self.borrows(t, 0));
+        let frame_used = parts.iter().any(|(t, _)| self.needs_frame(t));
+        let frame_arg = if frame_used {
+            quote!(frame)
+        } else {
+            quote!(_frame)
+        };
+        let lt = if borrows { quote!(<'a>) } else { quote!() };
+        let (item_v, item_o, read, write, owned) = if let [(t, b)] = parts {
+            let read = self.read_ty(t, b, &sc);
+            let write = self.write_ty(t, quote!(item), true, b, &quote!(out), &osc);
+            let owned = self.to_owned_value(t, quote!(item), b);
+            (self.view_ty(t, b), self.owned_ty(t, b), read, write, owned)
+        } else {
+            let [(k, kb), (v, vb)] = parts else {
+                return quote!();
+            };
+            let (rk, rv) = (self.read_ty(k, kb, &sc), self.read_ty(v, vb, &sc));
+            let wk = self.write_ty(k, quote!(key), true, kb, &quote!(out), &osc);
+            let wv = self.write_ty(v, quote!(value), true, vb, &quote!(out), &osc);
+            let ok = self.to_owned_value(k, quote!(item.0), kb);
+            let ov = self.to_owned_value(v, quote!(item.1), vb);
+            let (vk, vv) = (self.view_ty(k, kb), self.view_ty(v, vb));
+            let (ok_t, ov_t) = (self.owned_ty(k, kb), self.owned_ty(v, vb));
+            (
+                quote!((#vk, #vv)),
+                quote!((#ok_t, #ov_t)),
+                quote!({ let k = #rk; let v = #rv; (k, v) }),
+                quote!(let (key, value) = item; #wk #wv),
+                quote!((#ok, #ov)),
+            )
+        };
+        let walkable = parts
+            .iter()
+            .all(|(t, _)| unwalkable(self.schema, t).is_none());
+        let walk = if walkable {
+            let skips = parts.iter().map(|(t, b)| self.skip_ty(t, b, &sc));
+            quote! {
+                #[doc(hidden)]
+                pub fn walk(w: &mut __mp::Walk<'_>) -> ::core::result::Result<(), __mp::Stop> {
+                    #(#skips)*
+                    ::core::result::Result::Ok(())
+                }
+            }
+        } else {
+            quote!()
+        };
+        let doc = docs(&vec![format!(
+            "Decodes and encodes the elements of `{base}` lists."
+        )]);
+        quote! {
+            #doc
+            #[doc(hidden)]
+            #[derive(Debug, Clone, Copy)]
+            pub struct #m;
+
+            impl<'a> __mp::Element<'a> for #m {
+                type Item = #item_v;
+
+                fn decode(r: &mut __mp::Reader<'a>) -> ::core::result::Result<Self::Item, __mp::DecodeError> {
+                    ::core::result::Result::Ok(#read)
+                }
+            }
+
+            impl #m {
+                #[doc(hidden)]
+                pub fn write<S: __mp::Sink + ?Sized>(item: &#item_o, out: &mut S, base: usize) -> ::core::result::Result<(), __mp::EncodeError> {
+                    let _ = base;
+                    #write
+                    ::core::result::Result::Ok(())
+                }
+
+                #[doc(hidden)]
+                pub fn to_owned #lt (item: #item_v, #frame_arg: &__mp::Bytes) -> #item_o {
+                    #owned
+                }
+
+                #walk
+            }
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! Framing: `walk` functions that find where a value ends from as few bytes as
+//! possible, and the frame's `frame_len`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::Gen;
+use super::expr::{Ctx, Scope, pos_ident};
+use super::names::{endian_of, field_name, lit_usize, local, read_method};
+use super::types::{aux_base, marker_name};
+use crate::check::FramePlan;
+use crate::check::layout::{fixed_size, unwalkable};
+use crate::ir::visit::{const_int, field_refs, len_expr};
+use crate::ir::{Expr, FieldValue, Len, Pattern, Prefix, Struct, Ty, Type, TypeId, TypeKind};
+
+impl Gen<'_> {
+    /// True when `frame_len` can skip over a struct without decoding it.
+    pub(super) fn struct_walkable(&self, s: &Struct) -> bool {
+        s.fields
+            .iter()
+            .all(|f| unwalkable(self.schema, &f.ty).is_none())
+    }
+
+    /// The hidden `walk` function of a struct's view.
+    pub(super) fn emit_walk(&self, id: TypeId, s: &Struct) -> TokenStream {
+        let name = self.view_name(id);
+        let g = self.view_generics(id);
+        let ig = if g.is_empty() { quote!() } else { quote!(<'a>) };
+        let body = self.walk_fields(id, s, 0, s.fields.len(), &[]);
+        quote! {
+            impl #ig #name #g {
+                #[doc(hidden)]
+                pub fn walk(w: &mut __mp::Walk<'_>) -> ::core::result::Result<(), __mp::Stop> {
+                    #body
+                    ::core::result::Result::Ok(())
+                }
+            }
+        }
+    }
+
+    /// Walk code for fields `first..end`; `keep` lists extra fields whose value is needed.
+    fn walk_fields(
+        &self,
+        id: TypeId,
+        s: &Struct,
+        first: usize,
+        end: usize,
+        keep: &[usize],
+    ) -> TokenStream {
+        let sc = Scope::of(Ctx::View, id, s, vec![false; s.fields.len()]);
+        let needed = walk_needed(s, keep);
+        let sname = &self.schema.ty(id).name.name;
+        let mut out = TokenStream::new();
+        for (i, f) in s.fields.iter().enumerate().take(end).skip(first) {
+            let base = aux_base(sname, f);
+            let l = local(s, i);
+            let int_const =
+                matches!(f.value, FieldValue::Const(_)) && matches!(f.ty.kind, Ty::Int(_));
+            let step = if needed[i] || int_const {
+                let read = self.walk_read(&f.ty);
+                let check = self.walk_const_check(f, &l);
+                match &f.condition {
+                    None => quote!(let start = w.pos(); let #l = #read; let _ = start; #check),
+                    Some(c) => {
+                        let cond = self.walk_need(c, &sc);
+                        quote!(let #l = if #cond { ::core::option::Option::Some(#read) } else { ::core::option::Option::None };)
+                    }
+                }
+            } else {
+                let skip = self.skip_ty(&f.ty, &base, &sc);
+                match &f.condition {
+                    None => skip,
+                    Some(c) => {
+                        let cond = self.walk_need(c, &sc);
+                        quote!(if #cond { #skip })
+                    }
+                }
+            };
+            out.extend(step);
+        }
+        out
+    }
+
+    fn walk_need(&self, e: &Expr, sc: &Scope<'_>) -> TokenStream {
+        let v = self.expr(e, sc);
+        let text = &e.text;
+        quote!(__mp::eval::decoded(#v, w.pos() as usize, #text)?)
+    }
+
+    /// Reads a scalar that later framing decisions depend on.
+    fn walk_read(&self, ty: &Type) -> TokenStream {
+        match &ty.kind {
+            Ty::Int(i) => {
+                let m = read_method(
+                    if i.signed { 'i' } else { 'u' },
+                    i.bits,
+                    endian_of(self.schema, i.endian),
+                );
+                quote!(w.#m()?)
+            }
+            Ty::Float { bits, endian } => {
+                let m = read_method('f', *bits, endian_of(self.schema, *endian));
+                quote!(w.#m()?)
+            }
+            Ty::Bool => quote!(w.bool()?),
+            Ty::Varint => quote!(w.varint()?),
+            Ty::Zigzag => quote!(w.zigzag()?),
+            Ty::Named(id) => match &self.schema.ty(*id).kind {
+                TypeKind::Enum(e) => {
+                    let m = read_method(
+                        if e.repr.signed { 'i' } else { 'u' },
+                        e.repr.bits,
+                        endian_of(self.schema, e.repr.endian),
+                    );
+                    self.enum_from_raw_expr(*id, quote!(w.#m()?), quote!(w.pos() as usize), true)
+                }
+                TypeKind::Bits(_) => {
+                    let n = self.owned_name(*id);
+                    quote!(#n::walk(w)?)
+                }
+                _ => quote!(()),
+            },
+            Ty::Bytes { .. } => {
+                let n = Self::fixed_bytes(ty).unwrap_or(0);
+                let n = lit_usize(n);
+                quote!(w.array::<#n>()?)
+            }
+            _ => quote!(()),
+        }
+    }
+
+    fn walk_const_check(&self, f: &crate::ir::Field, l: &proc_macro2::Ident) -> TokenStream {
+        let FieldValue::Const(c) = &f.value else {
+            return quote!();
+        };
+        let (Ty::Int(i), Some(v)) = (&f.ty.kind, const_int(c)) else {
+            return quote!();
+        };
+        let lit = super::names::typed_lit(v, &super::names::int_ty(i));
+        let expected = proc_macro2::Literal::u64_suffixed(v as i64 as u64);
+        let found = if i.signed {
+            quote!(#l as u64)
+        } else if i.bits == 64 {
+            quote!(#l)
+        } else {
+            quote!(u64::from(#l))
+        };
+        quote! {
+            if #l != #lit {
+                return ::core::result::Result::Err(__mp::Stop::Error(__mp::DecodeError::new(start as usize, __mp::DecodeErrorKind::Magic { expected: #expected, found: #found })));
+            }
+        }
+    }
+
+    /// Skips one value of a type.
+    pub(super) fn skip_ty(&self, ty: &Type, base: &str, sc: &Scope<'_>) -> TokenStream {
+        if let Some(n) = fixed_size(self.schema, ty) {
+            let n = lit_usize(n);
+            return quote!(w.skip(#n)?;);
+        }
+        match &ty.kind {
+            Ty::Varint | Ty::Zigzag => quote!(w.varint()?;),
+            Ty::Bytes { len, .. } => match len {
+                Len::Nul => quote!(w.until_nul()?;),
+                Len::ToEnd => quote!(),
+                _ => {
+                    let n = self.walk_len(len, sc);
+                    quote!(let n = #n; w.skip_checked(n)?;)
+                }
+            },
+            Ty::List { elem, len } => self.skip_list(len, &[elem], &marker_name(base, ty), sc),
+            Ty::KvList { key, value, len } => {
+                self.skip_list(len, &[key, value], &marker_name(base, ty), sc)
+            }
+            Ty::Named(id) => {
+                let n = self.view_name(*id);
+                quote!(#n::walk(w)?;)
+            }
+            Ty::Union(u) => {
+                let tag = self.expr(&u.tag, sc);
+                let tag_text = &u.tag.text;
+                let mut has_default = false;
+                let arms: Vec<TokenStream> = u
+                    .arms
+                    .iter()
+                    .map(|a| {
+                        let skip = self.skip_ty(&a.ty, &format!("{base}{}", a.name.name), sc);
+                        if a.patterns.contains(&Pattern::Default) {
+                            has_default = true;
+                            quote!(::core::option::Option::Some(_) => { #skip })
+                        } else {
+                            let p = self.patterns(&a.patterns);
+                            quote!(::core::option::Option::Some(#p) => { #skip })
+                        }
+                    })
+                    .collect();
+                let pats: Vec<&Pattern> = u.arms.iter().flat_map(|a| &a.patterns).collect();
+                let rest = if has_default || self.exhaustive(&u.tag.ty, &pats) {
+                    quote!()
+                } else {
+                    quote!(::core::option::Option::Some(other) => return ::core::result::Result::Err(w.error(__mp::DecodeErrorKind::NoArm { found: __mp::render(&other) })),)
+                };
+                quote! {
+                    match #tag {
+                        #(#arms)*
+                        #rest
+                        ::core::option::Option::None => return ::core::result::Result::Err(w.error(__mp::DecodeErrorKind::NoArm { found: #tag_text.into() })),
+                    }
+                }
+            }
+            Ty::Align(n) => {
+                let n = lit_usize(*n);
+                quote!(w.align(#n)?;)
+            }
+            _ => quote!(),
+        }
+    }
+
+    fn skip_list(
+        &self,
+        len: &Len,
+        parts: &[&Type],
+        marker: &proc_macro2::Ident,
+        sc: &Scope<'_>,
+    ) -> TokenStream {
+        match len {
+            Len::Count(_) | Len::CountPrefix(_) => {
+                let n = self.walk_len(len, sc);
+                let fixed: Option<u64> = parts.iter().map(|t| fixed_size(self.schema, t)).sum();
+                match fixed {
+                    Some(k) => {
+                        let k = proc_macro2::Literal::i128_suffixed(k.into());
+                        quote! {
+                            let n = __mp::eval::mul(::core::option::Option::Some(#n), ::core::option::Option::Some(#k));
+                            w.skip_checked(__mp::eval::decoded(n, w.pos() as usize, "list size")?)?;
+                        }
+                    }
+                    None => quote! {
+                        let n = #n;
+                        let mut i = 0i128;
+                        while i < n {
+                            #marker::walk(w)?;
+                            i += 1;
+                        }
+                    },
+                }
+            }
+            Len::Size(_) | Len::SizePrefix(_) => {
+                let n = self.walk_len(len, sc);
+                quote!(let n = #n; w.skip_checked(n)?;)
+            }
+            Len::ToEnd | Len::Nul => quote!(),
+        }
+    }
+
+    /// A length or count as `i128`, with `?`.
+    fn walk_len(&self, len: &Len, sc: &Scope<'_>) -> TokenStream {
+        match len {
+            Len::Count(e) | Len::Size(e) => self.walk_need(e, sc),
+            Len::CountPrefix(p) | Len::SizePrefix(p) => match p {
+                Prefix::Varint => quote!(i128::from(w.varint()?)),
+                Prefix::Int(i) => {
+                    let m = read_method(
+                        if i.signed { 'i' } else { 'u' },
+                        i.bits,
+                        endian_of(self.schema, i.endian),
+                    );
+                    quote!(i128::from(w.#m()?))
+                }
+            },
+            Len::ToEnd | Len::Nul => quote!(0i128),
+        }
+    }
+
+    /// `frame_len` for the frame.
+    pub(super) fn emit_frame_len(&self, id: TypeId, s: &Struct) -> TokenStream {
+        let doc = quote! {
+            /// Finds the length of the frame at the start of `buf`: `Complete(n)` once
+            /// the frame's length is known and `buf` holds it, else `NeedMore(m)`.
+        };
+        let view = self.view_name(id);
+        match &self.layout.frame {
+            Some(FramePlan::SizeField { field, from, add }) => {
+                let from_pos = match from {
+                    None => quote!(0u64),
+                    Some(k) => {
+                        let p = pos_ident(*k);
+                        quote!(#p)
+                    }
+                };
+                let mut body = TokenStream::new();
+                for i in 0..=*field {
+                    if Some(i) == *from {
+                        let p = pos_ident(i);
+                        body.extend(quote!(let #p = w.pos();));
+                    }
+                    body.extend(self.walk_fields(id, s, i, i + 1, &[*field]));
+                }
+                if *from == Some(*field + 1) {
+                    let p = pos_ident(*field + 1);
+                    body.extend(quote!(let #p = w.pos();));
+                }
+                let l = local(s, *field);
+                let add = proc_macro2::Literal::i128_suffixed(*add);
+                let fname = field_name(s, *field);
+                quote! {
+                    #doc
+                    pub fn frame_len(buf: &[u8]) -> ::core::result::Result<__mp::FrameLen, __mp::DecodeError> {
+                        __mp::conclude(frame_end(buf))
+                    }
+
+                    fn frame_end(buf: &[u8]) -> ::core::result::Result<__mp::FrameLen, __mp::Stop> {
+                        let mut walk = __mp::Walk::new(buf);
+                        let w = &mut walk;
+                        #body
+                        let total = __mp::eval::sub(
+                            __mp::eval::add(::core::option::Option::Some(i128::from(#from_pos)), ::core::option::Option::Some(i128::from(#l))),
+                            ::core::option::Option::Some(#add),
+                        );
+                        let total = __mp::eval::decoded(total, 0, #fname)?;
+                        match u64::try_from(total) {
+                            ::core::result::Result::Ok(end) if end >= w.pos() => ::core::result::Result::Ok(__mp::finish_at(buf, end)),
+                            _ => ::core::result::Result::Err(__mp::Stop::Error(__mp::DecodeError::new(0, __mp::DecodeErrorKind::BadLength { found: total }).in_field(#fname))),
+                        }
+                    }
+                }
+            }
+            _ => quote! {
+                #doc
+                pub fn frame_len(buf: &[u8]) -> ::core::result::Result<__mp::FrameLen, __mp::DecodeError> {
+                    let mut w = __mp::Walk::new(buf);
+                    let walked = #view::walk(&mut w);
+                    __mp::conclude(walked.map(|()| w.end()))
+                }
+            },
+        }
+    }
+}
+
+/// Fields whose values framing needs: lengths, conditions and union tags read them.
+fn walk_needed(s: &Struct, keep: &[usize]) -> Vec<bool> {
+    let mut need = vec![false; s.fields.len()];
+    for &k in keep {
+        need[k] = true;
+    }
+    let mut mark = |e: &Expr| field_refs(e, &mut |r| need[r.field] = true);
+    for f in &s.fields {
+        if let Some(e) = len_expr(&f.ty) {
+            mark(e);
+        }
+        if let Some(c) = &f.condition {
+            mark(c);
+        }
+        if let Ty::Union(u) = &f.ty.kind {
+            mark(&u.tag);
+        }
+    }
+    need
+}
