@@ -391,7 +391,6 @@ impl Gen<'_> {
         quote! {
             /// Re-encodes `frame` with `mutation` applied; bytes and text are shared, not copied.
             pub fn encode_mutated(frame: &__mp::Bytes, mutation: &__mp::Mutation, out: &mut __mp::Encoded) -> ::core::result::Result<(), __mp::EncodeError> {
-                use __mp::Sink as _;
                 if mutation.is_empty() {
                     out.write_shared(frame);
                     return ::core::result::Result::Ok(());
@@ -474,6 +473,7 @@ impl Gen<'_> {
         let mut uses_req = false;
         let mut uses_err = false;
         let mut stmts = Vec::new();
+        let mut whole: Vec<(usize, TokenStream)> = Vec::new();
         for a in &reply.assigns {
             scan_params(&a.value, &mut uses_req, &mut uses_err);
             let Some(target) = self.target_of(s, &a.target) else {
@@ -481,10 +481,25 @@ impl Gen<'_> {
             };
             let f = &s.fields[a.target.field];
             let n = ident(field_name(s, a.target.field));
-            let path = self.sub_path(&f.ty, &a.target.sub);
             let value = self.reply_value(&a.value, &target);
-            stmts.push(quote!(message.#n #path = #value;));
+            if a.target.sub.is_empty() {
+                whole.retain(|(i, _)| *i != a.target.field);
+                whole.push((a.target.field, quote!(#n: #value,)));
+            } else {
+                let path = self.sub_path(&f.ty, &a.target.sub);
+                stmts.push(quote!(message.#n #path = #value;));
+            }
         }
+        let owned = (0..s.fields.len())
+            .filter(|&i| self.in_owned(id, s, i))
+            .count();
+        let inits = whole.iter().map(|(_, t)| t);
+        let rest = if whole.len() < owned {
+            quote!(..#message::default())
+        } else {
+            quote!()
+        };
+        let init = quote!(#message { #(#inits)* #rest });
         let req = if uses_req {
             quote!(request)
         } else {
@@ -504,7 +519,7 @@ impl Gen<'_> {
             quote! {
                 /// Builds the protocol's error reply to `request`.
                 pub fn error_reply(#req: &__mp::Metadata, #err: &__mp::ReplyError) -> ::core::result::Result<#message, __mp::EncodeError> {
-                    let #mut_kw message = #message::default();
+                    let #mut_kw message = #init;
                     #(#stmts)*
                     ::core::result::Result::Ok(message)
                 }
@@ -513,7 +528,7 @@ impl Gen<'_> {
             quote! {
                 /// Builds the protocol's answer to a heartbeat `request`.
                 pub fn heartbeat_reply(#req: &__mp::Metadata) -> ::core::result::Result<#message, __mp::EncodeError> {
-                    let #mut_kw message = #message::default();
+                    let #mut_kw message = #init;
                     #(#stmts)*
                     ::core::result::Result::Ok(message)
                 }
@@ -604,19 +619,25 @@ impl Gen<'_> {
         };
         let name = self.owned_name(*id);
         let sname = &self.schema.ty(*id).name.name;
-        let sets = fields.iter().map(|(i, v)| {
-            let f = &s.fields[*i];
-            let n = ident(field_name(s, *i));
-            let t = Target::Field(&f.ty, aux_base(sname, f), f.condition.is_some());
-            let v = self.reply_value(v, &t);
-            quote!(s.#n = #v;)
-        });
-        quote!({
-            #[allow(unused_mut)]
-            let mut s = #name::default();
-            #(#sets)*
-            s
-        })
+        let sets: Vec<TokenStream> = fields
+            .iter()
+            .map(|(i, v)| {
+                let f = &s.fields[*i];
+                let n = ident(field_name(s, *i));
+                let t = Target::Field(&f.ty, aux_base(sname, f), f.condition.is_some());
+                let v = self.reply_value(v, &t);
+                quote!(#n: #v,)
+            })
+            .collect();
+        let owned = (0..s.fields.len())
+            .filter(|&i| self.in_owned(*id, s, i))
+            .count();
+        let rest = if sets.len() < owned {
+            quote!(..#name::default())
+        } else {
+            quote!()
+        };
+        quote!(#name { #(#sets)* #rest })
     }
 
     fn reply_scalar(&self, e: &Expr, ty: &Type) -> TokenStream {

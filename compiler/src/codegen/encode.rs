@@ -243,8 +243,11 @@ impl Gen<'_> {
             .map(|i| self.in_owned(id, s, i))
             .collect();
         let sc = Scope::of(Ctx::Owned, id, s, refs);
-        let writes =
-            (first..end.min(s.fields.len())).map(|i| self.write_field(id, s, i, sink, &sc));
+        let writes = (first..end.min(s.fields.len())).map(|i| {
+            let fname = field_name(s, i);
+            let w = self.write_field(id, s, i, sink, &sc);
+            quote!(*at = #fname; #w)
+        });
         quote!(#(#writes)*)
     }
 
@@ -316,7 +319,11 @@ impl Gen<'_> {
                 }
                 None => continue,
             };
-            let assign = quote!(__mp::eval::fit::<#t>(#value, #max)?);
+            let assign = quote!({
+                let value = #value;
+                *at = #fname;
+                __mp::eval::fit::<#t>(value, #max)?
+            });
             if placeholder[i] {
                 out.push(quote!(*at = #fname; #l = #assign;));
             } else {
@@ -589,20 +596,20 @@ impl Gen<'_> {
             .collect();
         let arms = u.arms.iter().map(|a| {
             let n = ident(&a.name.name);
-            let ok = if a.patterns.contains(&Pattern::Default) {
+            let bad = if a.patterns.contains(&Pattern::Default) {
                 if others.is_empty() {
-                    quote!(tag.is_some())
+                    quote!(tag.is_none())
                 } else {
                     let all: Vec<Pattern> = others.iter().map(|p| (*p).clone()).collect();
                     let p = self.patterns(&all);
-                    quote!(tag.is_some() && !matches!(tag, ::core::option::Option::Some(#p)))
+                    quote!(tag.is_none() || matches!(tag, ::core::option::Option::Some(#p)))
                 }
             } else {
                 let p = self.patterns(&a.patterns);
-                quote!(matches!(tag, ::core::option::Option::Some(#p)))
+                quote!(!matches!(tag, ::core::option::Option::Some(#p)))
             };
             let check = quote! {
-                if !(#ok) {
+                if #bad {
                     return ::core::result::Result::Err(__mp::EncodeError::new(__mp::EncodeErrorKind::UnionArm { tag: #tag_text }));
                 }
             };

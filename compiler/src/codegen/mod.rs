@@ -62,6 +62,8 @@ pub fn emit_tokens(schema: &Schema, layout: &Layout, options: &Options) -> Token
     let mut items = vec![quote! {
         #[allow(unused_imports)]
         use #rt::__private as __mp;
+        #[allow(unused_imports)]
+        use #rt::__private::Sink as _;
     }];
     for id in schema.type_ids() {
         match &schema.ty(id).kind {

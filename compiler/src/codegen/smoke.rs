@@ -358,3 +358,296 @@ fn smoke() {
     );
     std::fs::write("/tmp/smoke_awesome.rs", code).unwrap();
 }
+
+fn fe(i: usize, t: ValueTy, text: &str) -> Expr {
+    e(ExprKind::Field(fref(i)), t, text)
+}
+
+/// size field plan, pad, str(u32), union, list by count, varint, nul, align, crc32, extern.
+pub fn sink() -> Schema {
+    let kind = TypeDef {
+        name: id("K"),
+        doc: vec![],
+        kind: TypeKind::Enum(Enum {
+            repr: IntTy {
+                bits: 8,
+                signed: false,
+                endian: None,
+            },
+            variants: ["A", "B", "C"]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| Variant {
+                    name: id(n),
+                    value: i as i128 + 1,
+                    doc: vec![],
+                })
+                .collect(),
+            unknown: None,
+        }),
+    };
+    let point = TypeDef {
+        name: id("Point"),
+        doc: vec![],
+        kind: TypeKind::Struct(Struct {
+            is_frame: false,
+            fields: vec![
+                field(
+                    Some("x"),
+                    Ty::Int(IntTy {
+                        bits: 16,
+                        signed: true,
+                        endian: Some(Endian::Little),
+                    }),
+                ),
+                field(Some("y"), Ty::Zigzag),
+            ],
+        }),
+    };
+    let call = TypeDef {
+        name: id("Call"),
+        doc: vec![],
+        kind: TypeKind::Struct(Struct {
+            is_frame: false,
+            fields: vec![
+                field(
+                    Some("method"),
+                    Ty::Bytes {
+                        text: true,
+                        len: Len::Nul,
+                    },
+                ),
+                field(
+                    Some("args"),
+                    Ty::Bytes {
+                        text: false,
+                        len: Len::ToEnd,
+                    },
+                ),
+            ],
+        }),
+    };
+    let ext = TypeDef {
+        name: id("H"),
+        doc: vec![],
+        kind: TypeKind::Extern(Extern {
+            rust_path: "mproto_runtime::ext::hessian2::Hessian2Str".into(),
+        }),
+    };
+    let mut size = field(Some("size"), int(32));
+    size.value = FieldValue::Derived(e(
+        ExprKind::Binary(
+            BinOp::Sub,
+            Box::new(e(
+                ExprKind::SizeOf(FieldRange::SelfStruct),
+                ValueTy::Int,
+                "sizeof(self)",
+            )),
+            Box::new(e(ExprKind::Int(4), ValueTy::Int, "4")),
+        ),
+        ValueTy::Int,
+        "sizeof(self) - 4",
+    ));
+    let mut crc = field(
+        Some("crc"),
+        Ty::Int(IntTy {
+            bits: 32,
+            signed: false,
+            endian: Some(Endian::Little),
+        }),
+    );
+    crc.value = FieldValue::Derived(e(
+        ExprKind::Checksum(Checksum::Crc32, FieldRange::Fields { first: 2, last: 6 }),
+        ValueTy::Int,
+        "crc32(kind..note)",
+    ));
+    let union = Ty::Union(Union {
+        tag: fe(2, ValueTy::Enum(TypeId(0)), "kind"),
+        arms: vec![
+            Arm {
+                patterns: vec![Pattern::Variant(TypeId(0), 0)],
+                name: id("Call"),
+                ty: ty(Ty::Named(TypeId(2))),
+                span: sp(),
+            },
+            Arm {
+                patterns: vec![Pattern::Variant(TypeId(0), 1)],
+                name: id("B"),
+                ty: ty(Ty::Unit),
+                span: sp(),
+            },
+            Arm {
+                patterns: vec![Pattern::Default],
+                name: id("Other"),
+                ty: ty(Ty::Bytes {
+                    text: false,
+                    len: Len::ToEnd,
+                }),
+                span: sp(),
+            },
+        ],
+    });
+    let mut body_len = field(Some("body_len"), Ty::Varint);
+    body_len.doc = vec!["Length of body.".into()];
+    let fields = vec![
+        size,
+        field(None, Ty::Pad(1)),
+        field(Some("kind"), Ty::Named(TypeId(0))),
+        field(Some("n"), int(8)),
+        field(
+            Some("points"),
+            Ty::List {
+                elem: Box::new(ty(Ty::Named(TypeId(1)))),
+                len: Len::Count(fe(3, ValueTy::Int, "n")),
+            },
+        ),
+        field(
+            Some("name"),
+            Ty::Bytes {
+                text: true,
+                len: Len::SizePrefix(Prefix::Int(IntTy {
+                    bits: 32,
+                    signed: false,
+                    endian: None,
+                })),
+            },
+        ),
+        field(Some("note"), Ty::Named(TypeId(3))),
+        field(None, Ty::Align(4)),
+        crc,
+        body_len,
+        field(Some("body"), union),
+    ];
+    // body_len is unused as a length here: keep the union last and sized by the frame.
+    let mut fields = fields;
+    fields[9] = field(Some("tail"), Ty::Varint);
+    let msg = TypeDef {
+        name: id("Frame"),
+        doc: vec![],
+        kind: TypeKind::Struct(Struct {
+            is_frame: true,
+            fields,
+        }),
+    };
+    Schema {
+        doc: vec![],
+        protocol: Some(Protocol {
+            name: id("sink"),
+            codec: "sink".into(),
+            endian: Endian::Big,
+            max_frame: 1 << 20,
+            doc: vec![],
+            span: sp(),
+        }),
+        types: vec![kind, point, call, ext, msg],
+        frame: Some(TypeId(4)),
+        metadata: Some(Metadata {
+            span: sp(),
+            message_type: None,
+            request_id: Some(fe(3, ValueTy::Int, "n")),
+            stream_id: None,
+            response_status: None,
+            properties: vec![
+                Property::Named {
+                    key: "name".into(),
+                    value: fe(5, ValueTy::Text, "name"),
+                    span: sp(),
+                },
+                Property::Named {
+                    key: "kind".into(),
+                    value: fe(2, ValueTy::Enum(TypeId(0)), "kind"),
+                    span: sp(),
+                },
+            ],
+            mutate: None,
+        }),
+        error_reply: Some(Reply {
+            kind: ReplyKind::Error,
+            req: id("req"),
+            err: Some(id("err")),
+            target: TypeId(4),
+            span: sp(),
+            assigns: vec![
+                Assign {
+                    target: fref(6),
+                    value: e(
+                        ExprKind::Error(ErrorField::Message),
+                        ValueTy::Text,
+                        "err.message",
+                    ),
+                    span: sp(),
+                },
+                Assign {
+                    target: fref(10),
+                    value: e(
+                        ExprKind::Coerce(
+                            Coercion::ToArm(0),
+                            Box::new(e(
+                                ExprKind::StructLit(
+                                    TypeId(2),
+                                    vec![(
+                                        0,
+                                        e(
+                                            ExprKind::Coerce(
+                                                Coercion::VariantName,
+                                                Box::new(e(
+                                                    ExprKind::Error(ErrorField::Kind),
+                                                    ValueTy::ErrorKind,
+                                                    "err.kind",
+                                                )),
+                                            ),
+                                            ValueTy::Text,
+                                            "err.kind",
+                                        ),
+                                    )],
+                                ),
+                                ValueTy::Struct(TypeId(2)),
+                                "Call {..}",
+                            )),
+                        ),
+                        ValueTy::Unit,
+                        "Call{}",
+                    ),
+                    span: sp(),
+                },
+                Assign {
+                    target: fref(2),
+                    value: e(
+                        ExprKind::Variant(TypeId(0), 0),
+                        ValueTy::Enum(TypeId(0)),
+                        "K::A",
+                    ),
+                    span: sp(),
+                },
+            ],
+        }),
+        heartbeat_reply: None,
+    }
+}
+
+#[test]
+fn smoke_sink() {
+    let s = sink();
+    let layout = crate::check::check_layout(&s).unwrap_or_else(|d| panic!("{:?}", d.into_sorted()));
+    assert!(
+        matches!(
+            layout.frame,
+            Some(crate::check::FramePlan::SizeField {
+                field: 0,
+                from: None,
+                add: -4
+            })
+        ),
+        "{:?}",
+        layout.frame
+    );
+    let code = super::emit_schema(
+        &s,
+        &layout,
+        &super::Options {
+            runtime: "::mproto_runtime".into(),
+            source_name: "sink".into(),
+        },
+    );
+    std::fs::write("/tmp/smoke_sink.rs", code).unwrap();
+}

@@ -155,7 +155,8 @@ impl Gen<'_> {
                 type Item = #item_v;
 
                 fn decode(r: &mut __mp::Reader<'a>) -> ::core::result::Result<Self::Item, __mp::DecodeError> {
-                    ::core::result::Result::Ok(#read)
+                    let item = #read;
+                    ::core::result::Result::Ok(item)
                 }
             }
 
