@@ -12,6 +12,8 @@ pub mod ext;
 pub mod framed;
 pub mod framing;
 pub mod list;
+#[cfg(feature = "mesh")]
+pub mod mesh;
 pub mod metadata;
 pub mod mutation;
 pub mod reply;
