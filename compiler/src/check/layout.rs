@@ -101,10 +101,59 @@ pub fn check_layout(schema: &Schema) -> Result<Layout, Diagnostics> {
         layout.frame = frame_plan(schema, s, &mut diags);
     }
     check_reply_targets(schema, &layout, &mut diags);
+    check_recursion(schema, &mut diags);
     if diags.has_errors() {
         Err(diags)
     } else {
         Ok(layout)
+    }
+}
+
+/// A struct that contains itself (through lists or unions) would let a frame nest
+/// as deep as it is long, and the decoder's stack with it; such schemas are rejected.
+fn check_recursion(schema: &Schema, diags: &mut Diagnostics) {
+    for id in schema.type_ids() {
+        let TypeKind::Struct(s) = &schema.ty(id).kind else {
+            continue;
+        };
+        let mut seen = vec![false; schema.types.len()];
+        if let Some(f) = s
+            .fields
+            .iter()
+            .find(|f| reaches(schema, &f.ty, id, &mut seen))
+        {
+            let name = &schema.ty(id).name.name;
+            diags.push(
+                Diagnostic::error("E0304", format!("`{name}` contains itself"))
+                    .primary(f.ty.span, format!("this field leads back to `{name}`"))
+                    .note("recursive layouts would let a frame nest as deep as it is long")
+                    .help("flatten the recursion, or carry the nested part as bytes"),
+            );
+        }
+    }
+}
+
+fn reaches(schema: &Schema, ty: &Type, target: TypeId, seen: &mut Vec<bool>) -> bool {
+    match &ty.kind {
+        Ty::List { elem, .. } => reaches(schema, elem, target, seen),
+        Ty::KvList { key, value, .. } => {
+            reaches(schema, key, target, seen) || reaches(schema, value, target, seen)
+        }
+        Ty::Union(u) => u.arms.iter().any(|a| reaches(schema, &a.ty, target, seen)),
+        Ty::Named(id) if *id == target => true,
+        Ty::Named(id) => {
+            if std::mem::replace(&mut seen[id.index()], true) {
+                return false;
+            }
+            match &schema.ty(*id).kind {
+                TypeKind::Struct(s) => s
+                    .fields
+                    .iter()
+                    .any(|f| reaches(schema, &f.ty, target, seen)),
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
