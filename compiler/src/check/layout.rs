@@ -87,6 +87,11 @@ pub enum FramePlan {
 /// Runs the layout analysis, reporting what the back ends cannot support.
 pub fn check_layout(schema: &Schema) -> Result<Layout, Diagnostics> {
     let mut diags = Diagnostics::new();
+    // Everything below walks nested types, which must be finite.
+    check_recursion(schema, &mut diags);
+    if diags.has_errors() {
+        return Err(diags);
+    }
     let mut layout = Layout {
         structs: vec![None; schema.types.len()],
         frame: None,
@@ -101,7 +106,6 @@ pub fn check_layout(schema: &Schema) -> Result<Layout, Diagnostics> {
         layout.frame = frame_plan(schema, s, &mut diags);
     }
     check_reply_targets(schema, &layout, &mut diags);
-    check_recursion(schema, &mut diags);
     if diags.has_errors() {
         Err(diags)
     } else {
