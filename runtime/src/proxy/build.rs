@@ -416,7 +416,7 @@ impl Builder<'_> {
             .or_else(|| rule.and_then(|r| r.object.spec.traffic_policy.as_ref()))
             .and_then(|p| p.load_balancer.as_ref());
         let selector = subset.map(|s| &s.labels);
-        let addresses = endpoint_addresses(entry, sport, selector);
+        let addresses = endpoint_addresses(mesh, entry, sport, selector);
         let endpoints = addresses
             .into_iter()
             .map(|a| self.endpoint(a, codec, max_frame))
@@ -469,17 +469,25 @@ fn protocol_of_port(name: &str) -> Option<String> {
     Some(protocol.to_owned())
 }
 
-/// `address:port` of each endpoint whose labels include `selector`; the hosts themselves
-/// when a DNS-resolved entry lists no endpoints.
+/// `address:port` of each endpoint whose labels include `selector`: the entry's own
+/// `endpoints`, the `WorkloadEntry`s its `workloadSelector` selects, or, for a DNS entry
+/// with neither, its hosts.
 fn endpoint_addresses(
+    mesh: &Mesh,
     entry: &Loaded<ServiceEntry>,
     port: &mesh::ServicePort,
     selector: Option<&BTreeMap<String, String>>,
 ) -> Vec<String> {
     let spec = &entry.object.spec;
-    let selected = |labels: &BTreeMap<String, String>| {
-        selector.is_none_or(|sel| sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
+    let has = |labels: &BTreeMap<String, String>, want: &BTreeMap<String, String>| {
+        want.iter().all(|(k, v)| labels.get(k) == Some(v))
     };
+    let workloads = spec.workload_selector.as_ref().into_iter().flat_map(|ws| {
+        mesh.workload_entries
+            .iter()
+            .map(|w| &w.object.spec)
+            .filter(move |w| !ws.labels.is_empty() && has(&w.labels, &ws.labels))
+    });
     let target = port.target_port.unwrap_or(port.number);
     let join = |host: &str, port: u32| {
         if host.contains(':') {
@@ -488,25 +496,26 @@ fn endpoint_addresses(
             format!("{host}:{port}")
         }
     };
-    if spec.endpoints.is_empty()
-        && matches!(
-            spec.resolution,
-            Some(Resolution::Dns | Resolution::DnsRoundRobin)
-        )
-        && selector.is_none()
-    {
-        return spec.hosts.iter().map(|h| join(h, target)).collect();
-    }
-    spec.endpoints
+    let selected: Vec<String> = spec
+        .endpoints
         .iter()
-        .filter(|e| selected(&e.labels))
+        .chain(workloads)
+        .filter(|e| selector.is_none_or(|sel| has(&e.labels, sel)))
         .map(|e| {
             join(
                 &e.address,
                 e.ports.get(&port.name).copied().unwrap_or(target),
             )
         })
-        .collect()
+        .collect();
+    let dns = matches!(
+        spec.resolution,
+        Some(Resolution::Dns | Resolution::DnsRoundRobin)
+    );
+    if selected.is_empty() && dns && selector.is_none() {
+        return spec.hosts.iter().map(|h| join(h, target)).collect();
+    }
+    selected
 }
 
 fn balancer(lb: Option<&mesh::LoadBalancerSettings>) -> Balancer {
