@@ -37,6 +37,7 @@ pub use aeraki::{
     LocalRateLimit, MetaRoute, MetaRouteDestination, MetaRouteMatch, MetaRouter, MetaRouterSpec,
     Percent, PortSelector, RateLimitCondition, RateLimitDescriptor, StringMatch, TokenBucket,
 };
+#[cfg(feature = "proxy")]
 pub(crate) use check::compile_regex;
 pub use duration::parse_duration;
 pub use error::{ConfigError, ConfigErrors};
