@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::sync::mpsc;
 
 use crate::codec::Codec;
-use crate::error::DecodeError;
+use crate::error::{DecodeError, DecodeErrorKind};
 use crate::framing::split_frame;
 
 /// Bytes read per syscall when the frame's length is not yet known.
@@ -63,6 +63,18 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                     let request_id = self.codec.peek_request_id(&self.buf);
                     return Err(ReadError::Frame { error, request_id });
                 }
+            }
+            // A codec that keeps asking for bytes it already has must not grow the buffer forever.
+            if self.buf.len() > self.max_frame {
+                let error = DecodeError::new(
+                    0,
+                    DecodeErrorKind::FrameTooLarge {
+                        len: self.buf.len() as u64,
+                        max: self.max_frame as u64,
+                    },
+                );
+                let request_id = self.codec.peek_request_id(&self.buf);
+                return Err(ReadError::Frame { error, request_id });
             }
             if self.buf.capacity() == self.buf.len() {
                 self.buf.reserve(READ_CHUNK);
