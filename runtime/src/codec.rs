@@ -65,6 +65,12 @@ pub trait Codec: Send + Sync + 'static {
     fn heartbeat_reply(&self, request: &Metadata, out: &mut Encoded) -> Result<(), EncodeError>;
 }
 
+impl std::fmt::Debug for dyn Codec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.codec_name())
+    }
+}
+
 /// Codecs by codec name, as an `ApplicationProtocol` refers to them.
 #[derive(Clone, Default)]
 pub struct Registry {

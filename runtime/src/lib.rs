@@ -16,6 +16,8 @@ pub mod list;
 pub mod mesh;
 pub mod metadata;
 pub mod mutation;
+#[cfg(feature = "proxy")]
+pub mod proxy;
 pub mod reply;
 pub mod wire;
 

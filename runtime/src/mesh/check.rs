@@ -3,7 +3,7 @@
 use super::aeraki::ApplicationProtocol;
 use super::aeraki::{MetaRoute, MetaRouteMatch, MetaRouter, StringMatch, TokenBucket};
 use super::duration::parse_duration;
-use super::istio::{DestinationRule, Service, ServiceEntry};
+use super::istio::{DestinationRule, Service, ServiceEntry, WorkloadEntryObject};
 use super::proxy::{Limits, Proxy};
 
 /// Problems as `(field path, message)`.
@@ -135,6 +135,15 @@ impl CheckSpec for ServiceEntry {
             for (name, port) in &ep.ports {
                 port_number(out, &format!("spec.endpoints[{i}].ports.{name}"), *port);
             }
+        }
+    }
+}
+
+impl CheckSpec for WorkloadEntryObject {
+    fn check_spec(&self, out: &mut Out) {
+        non_empty(out, "spec.address", &self.spec.address);
+        for (name, port) in &self.spec.ports {
+            port_number(out, &format!("spec.ports.{name}"), *port);
         }
     }
 }

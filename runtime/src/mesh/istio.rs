@@ -14,6 +14,8 @@ pub type ServiceEntry = Resource<ServiceEntrySpec>;
 pub type DestinationRule = Resource<DestinationRuleSpec>;
 /// A Kubernetes `Service` object.
 pub type Service = Resource<ServiceSpec>;
+/// A `WorkloadEntry` object: an endpoint that `ServiceEntry`s select by `workloadSelector`.
+pub type WorkloadEntryObject = Resource<WorkloadEntry>;
 
 /// A service in the registry: its hosts, ports and (for a standalone run) endpoints.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +117,12 @@ pub struct WorkloadEntry {
     /// Relative load-balancing weight.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
+}
+
+impl Kind for WorkloadEntry {
+    const KIND: &'static str = "WorkloadEntry";
+    const API_VERSION: &'static str = "networking.istio.io/v1alpha3";
+    const GROUP: &'static str = "networking.istio.io";
 }
 
 /// Selects workloads by labels.

@@ -10,7 +10,7 @@ use serde_norway::Value;
 use super::aeraki::{ApplicationProtocol, MetaRouter};
 use super::check::CheckSpec;
 use super::error::{ConfigError, ConfigErrors};
-use super::istio::{DestinationRule, Service, ServiceEntry};
+use super::istio::{DestinationRule, Service, ServiceEntry, WorkloadEntryObject};
 use super::objects::{Kind, ObjectId, ObjectMeta, Resource};
 use super::proxy::Proxy;
 
@@ -43,6 +43,8 @@ pub struct Mesh {
     pub service_entries: Vec<Loaded<ServiceEntry>>,
     /// `DestinationRule` objects.
     pub destination_rules: Vec<Loaded<DestinationRule>>,
+    /// `WorkloadEntry` objects (endpoints selected by a `ServiceEntry`'s `workloadSelector`).
+    pub workload_entries: Vec<Loaded<WorkloadEntryObject>>,
     /// Kubernetes `Service` objects.
     pub services: Vec<Loaded<Service>>,
     /// mproto `Proxy` objects.
@@ -115,7 +117,10 @@ impl Mesh {
             }};
         }
         use super::aeraki::{ApplicationProtocolSpec as Ap, MetaRouterSpec as Mr};
-        use super::istio::{DestinationRuleSpec as Dr, ServiceEntrySpec as Se, ServiceSpec as Sv};
+        use super::istio::{
+            DestinationRuleSpec as Dr, ServiceEntrySpec as Se, ServiceSpec as Sv,
+            WorkloadEntry as We,
+        };
         use super::proxy::ProxySpec as Px;
         match () {
             _ if known(Ap::KIND, Ap::GROUP) => add!(Ap, application_protocols),
@@ -123,6 +128,7 @@ impl Mesh {
             _ if known(Se::KIND, Se::GROUP) => add!(Se, service_entries),
             _ if known(Dr::KIND, Dr::GROUP) => add!(Dr, destination_rules),
             _ if known(Sv::KIND, Sv::GROUP) => add!(Sv, services),
+            _ if known(We::KIND, We::GROUP) => add!(We, workload_entries),
             _ if known(Px::KIND, Px::GROUP) => add!(Px, proxies),
             _ => self.skipped.push((source, kind.to_owned())),
         }
@@ -135,6 +141,7 @@ impl Mesh {
         dup(&self.service_entries, errors);
         dup(&self.destination_rules, errors);
         dup(&self.services, errors);
+        dup(&self.workload_entries, errors);
         dup(&self.proxies, errors);
     }
 }

@@ -37,12 +37,15 @@ pub use aeraki::{
     LocalRateLimit, MetaRoute, MetaRouteDestination, MetaRouteMatch, MetaRouter, MetaRouterSpec,
     Percent, PortSelector, RateLimitCondition, RateLimitDescriptor, StringMatch, TokenBucket,
 };
+#[cfg(feature = "proxy")]
+pub(crate) use check::compile_regex;
 pub use duration::parse_duration;
 pub use error::{ConfigError, ConfigErrors};
 pub use istio::{
     ConsistentHash, DestinationRule, DestinationRuleSpec, IntOrString, KubePort,
     LoadBalancerSettings, Location, Resolution, Service, ServiceEntry, ServiceEntrySpec,
-    ServicePort, ServiceSpec, SimpleLb, Subset, TrafficPolicy, WorkloadEntry, WorkloadSelector,
+    ServicePort, ServiceSpec, SimpleLb, Subset, TrafficPolicy, WorkloadEntry, WorkloadEntryObject,
+    WorkloadSelector,
 };
 pub use load::{Loaded, Mesh, Source};
 pub use objects::{Kind, ObjectId, ObjectMeta, Resource};

@@ -1,0 +1,263 @@
+//! Counters and gauges the proxy keeps, rendered as Prometheus text on `/metrics`.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use crate::reply::ErrorKind;
+
+/// Upper bounds of the request duration histogram, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+
+/// How a request ended, for `mproto_responses_total{status}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// The upstream answered with success.
+    Ok,
+    /// The upstream answered with an error.
+    Error,
+    /// The proxy answered itself.
+    Local,
+}
+
+impl Status {
+    /// The label value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Error => "error",
+            Status::Local => "local",
+        }
+    }
+}
+
+/// Every metric the proxy exports; all updates are lock-free.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Requests received (two-way and oneway).
+    pub requests: AtomicU64,
+    /// Oneway requests forwarded.
+    pub oneway: AtomicU64,
+    /// Responses sent downstream, by [`Status`].
+    responses: [AtomicU64; 3],
+    /// Local replies, by [`ErrorKind`] in `ErrorKind::ALL` order.
+    local_replies: [AtomicU64; 7],
+    /// Heartbeats answered locally.
+    pub heartbeats: AtomicU64,
+    /// Downstream frames that could not be framed or decoded.
+    pub decode_errors: AtomicU64,
+    /// Requests waiting for an answer.
+    pub active_requests: AtomicI64,
+    /// Requests rejected by the local rate limit.
+    pub rate_limited: AtomicU64,
+    /// Requests copied to a mirror.
+    pub mirrored: AtomicU64,
+    /// Open downstream connections.
+    pub downstream_connections: AtomicI64,
+    /// Downstream connections closed on accept because of `maxConnections`.
+    pub downstream_rejected: AtomicU64,
+    /// Open upstream connections.
+    pub upstream_connections: AtomicI64,
+    /// Upstream connections opened since start.
+    pub upstream_connects: AtomicU64,
+    /// Upstream connection attempts that failed.
+    pub upstream_connect_failures: AtomicU64,
+    /// Histogram counts per bucket (not cumulative), plus one for `+Inf`.
+    duration_buckets: [AtomicU64; BUCKETS.len() + 1],
+    /// Sum of request durations, in microseconds.
+    duration_sum_us: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts a response sent downstream and its duration.
+    pub fn record_response(&self, status: Status, elapsed: Duration) {
+        self.responses[status as usize].fetch_add(1, Relaxed);
+        let secs = elapsed.as_secs_f64();
+        let slot = BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(BUCKETS.len());
+        if let Some(bucket) = self.duration_buckets.get(slot) {
+            bucket.fetch_add(1, Relaxed);
+        }
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.duration_sum_us.fetch_add(micros, Relaxed);
+    }
+
+    /// Counts a local reply of `kind`.
+    pub fn record_local_reply(&self, kind: ErrorKind) {
+        if let Some(i) = ErrorKind::ALL.iter().position(|k| *k == kind)
+            && let Some(counter) = self.local_replies.get(i)
+        {
+            counter.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Local replies of `kind` sent so far.
+    pub fn local_replies(&self, kind: ErrorKind) -> u64 {
+        ErrorKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .and_then(|i| self.local_replies.get(i))
+            .map_or(0, |c| c.load(Relaxed))
+    }
+
+    /// Responses of `status` sent so far.
+    pub fn responses(&self, status: Status) -> u64 {
+        self.responses[status as usize].load(Relaxed)
+    }
+
+    /// The metrics in Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        counter(
+            &mut out,
+            "mproto_requests_total",
+            "Requests received.",
+            &self.requests,
+        );
+        counter(
+            &mut out,
+            "mproto_oneway_total",
+            "Oneway requests forwarded.",
+            &self.oneway,
+        );
+        header(
+            &mut out,
+            "mproto_responses_total",
+            "counter",
+            "Responses sent downstream by status.",
+        );
+        for status in [Status::Ok, Status::Error, Status::Local] {
+            let n = self.responses(status);
+            let _ = writeln!(
+                out,
+                "mproto_responses_total{{status=\"{}\"}} {n}",
+                status.name()
+            );
+        }
+        header(
+            &mut out,
+            "mproto_local_replies_total",
+            "counter",
+            "Local replies by error kind.",
+        );
+        for kind in ErrorKind::ALL {
+            let n = self.local_replies(kind);
+            let _ = writeln!(out, "mproto_local_replies_total{{kind=\"{kind}\"}} {n}");
+        }
+        counter(
+            &mut out,
+            "mproto_heartbeats_total",
+            "Heartbeats answered locally.",
+            &self.heartbeats,
+        );
+        counter(
+            &mut out,
+            "mproto_decode_errors_total",
+            "Downstream frames that failed to decode.",
+            &self.decode_errors,
+        );
+        counter(
+            &mut out,
+            "mproto_rate_limited_total",
+            "Requests rejected by the local rate limit.",
+            &self.rate_limited,
+        );
+        counter(
+            &mut out,
+            "mproto_mirrored_total",
+            "Requests copied to a mirror.",
+            &self.mirrored,
+        );
+        counter(
+            &mut out,
+            "mproto_downstream_rejected_total",
+            "Connections closed at maxConnections.",
+            &self.downstream_rejected,
+        );
+        counter(
+            &mut out,
+            "mproto_upstream_connects_total",
+            "Upstream connections opened.",
+            &self.upstream_connects,
+        );
+        counter(
+            &mut out,
+            "mproto_upstream_connect_failures_total",
+            "Upstream connection attempts that failed.",
+            &self.upstream_connect_failures,
+        );
+        gauge(
+            &mut out,
+            "mproto_active_requests",
+            "Requests waiting for an answer.",
+            &self.active_requests,
+        );
+        gauge(
+            &mut out,
+            "mproto_downstream_connections",
+            "Open downstream connections.",
+            &self.downstream_connections,
+        );
+        gauge(
+            &mut out,
+            "mproto_upstream_connections",
+            "Open upstream connections.",
+            &self.upstream_connections,
+        );
+        self.render_histogram(&mut out);
+        out
+    }
+
+    fn render_histogram(&self, out: &mut String) {
+        let name = "mproto_request_duration_seconds";
+        header(out, name, "histogram", "Time from request to response.");
+        let mut cumulative = 0;
+        for (i, bucket) in self.duration_buckets.iter().enumerate() {
+            cumulative += bucket.load(Relaxed);
+            match BUCKETS.get(i) {
+                Some(le) => writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}"),
+                None => writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}"),
+            }
+            .ok();
+        }
+        let sum = self.duration_sum_us.load(Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {cumulative}");
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+fn counter(out: &mut String, name: &str, help: &str, value: &AtomicU64) {
+    header(out, name, "counter", help);
+    let _ = writeln!(out, "{name} {}", value.load(Relaxed));
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, value: &AtomicI64) {
+    header(out, name, "gauge", help);
+    let _ = writeln!(out, "{name} {}", value.load(Relaxed));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_cumulative_histogram_and_labels() {
+        let m = Metrics::default();
+        m.record_response(Status::Ok, Duration::from_micros(300));
+        m.record_response(Status::Local, Duration::from_secs(10));
+        m.record_local_reply(ErrorKind::Timeout);
+        let text = m.render();
+        assert!(text.contains("mproto_responses_total{status=\"ok\"} 1"));
+        assert!(text.contains("mproto_local_replies_total{kind=\"Timeout\"} 1"));
+        assert!(text.contains("mproto_request_duration_seconds_bucket{le=\"0.0005\"} 1"));
+        assert!(text.contains("mproto_request_duration_seconds_bucket{le=\"+Inf\"} 2"));
+        assert!(text.contains("mproto_request_duration_seconds_count 2"));
+    }
+}

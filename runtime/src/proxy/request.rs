@@ -1,0 +1,217 @@
+//! One downstream request: rate limit, route, split, balance, forward, and the answer.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use bytes::Bytes;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
+
+use crate::metadata::{MessageType, Metadata, ResponseStatus};
+use crate::mutation::Mutation;
+use crate::reply::{ErrorKind, ReplyError};
+use crate::wire::Encoded;
+
+use super::access::Access;
+use super::balance::Cluster;
+use super::io::Parts;
+use super::listener::ListenerCtx;
+use super::metrics::Status;
+use super::pool::Response;
+use super::route::{Route, Target};
+
+/// Answers a two-way request and writes the answer to the downstream connection.
+pub(crate) async fn handle_request(
+    ctx: Arc<ListenerCtx>,
+    frame: Bytes,
+    meta: Metadata,
+    tx: mpsc::Sender<Parts>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let start = Instant::now();
+    let metrics = &ctx.shared.metrics;
+    metrics.requests.fetch_add(1, Relaxed);
+    metrics.active_requests.fetch_add(1, Relaxed);
+    let mut log = Access {
+        bytes_in: frame.len(),
+        ..Access::default()
+    };
+    let (parts, status) = match forward(&ctx, &frame, &meta, &mut log).await {
+        Ok((response, route)) => answer(&ctx, &meta, response, route),
+        Err(error) => (local_reply(&ctx, &meta, &error, &mut log), Status::Local),
+    };
+    log.status = status.name();
+    log.bytes_out = parts.iter().map(Bytes::len).sum();
+    if !parts.is_empty() {
+        let _ = tx.send(parts).await;
+    }
+    let took = start.elapsed();
+    metrics.record_response(status, took);
+    metrics.active_requests.fetch_sub(1, Relaxed);
+    log.emit(&ctx.protocol, &meta, &ctx.shared.access_properties, took);
+}
+
+/// Forwards a oneway request without waiting for anything but the write.
+pub(crate) async fn handle_oneway(
+    ctx: Arc<ListenerCtx>,
+    frame: Bytes,
+    meta: Metadata,
+    _permit: OwnedSemaphorePermit,
+) {
+    let start = Instant::now();
+    ctx.shared.metrics.requests.fetch_add(1, Relaxed);
+    ctx.shared.metrics.oneway.fetch_add(1, Relaxed);
+    let mut log = Access {
+        bytes_in: frame.len(),
+        status: "oneway",
+        ..Access::default()
+    };
+    let sent = async {
+        let (route, cluster) = select(&ctx, &meta, &mut log)?;
+        mirror(&ctx, route, &frame, &meta);
+        let (active, conn) = cluster.connect(&meta).await?;
+        log.upstream = Some(active.address().clone());
+        conn.send_oneway(&frame, &route.request_mutation).await
+    };
+    if let Err(e) = sent.await {
+        log.error = Some(e.kind.name());
+        ctx.shared.metrics.record_local_reply(e.kind);
+        tracing::debug!(error = %e.message, "oneway request dropped");
+    }
+    log.emit(
+        &ctx.protocol,
+        &meta,
+        &ctx.shared.access_properties,
+        start.elapsed(),
+    );
+}
+
+/// Rate limit, route and destination for a request.
+fn select<'a>(
+    ctx: &'a ListenerCtx,
+    meta: &Metadata,
+    log: &mut Access,
+) -> Result<(&'a Route, &'a Arc<Cluster>), ReplyError> {
+    if let Some(limiter) = &ctx.router.limiter
+        && !limiter.allow(meta)
+    {
+        ctx.shared.metrics.rate_limited.fetch_add(1, Relaxed);
+        return Err(ReplyError::new(
+            ErrorKind::OverLimit,
+            "local rate limit exceeded",
+        ));
+    }
+    let route = ctx
+        .router
+        .find(meta)
+        .ok_or_else(|| ReplyError::new(ErrorKind::RouteNotFound, "no route matches the request"))?;
+    log.route = Some(route.name.clone());
+    let cluster = route
+        .pick()
+        .ok_or_else(|| ReplyError::new(ErrorKind::ClusterNotFound, "route has no destination"))?
+        .as_ref()
+        .map_err(|why| ReplyError::new(ErrorKind::ClusterNotFound, why.to_string()))?;
+    Ok((route, cluster))
+}
+
+async fn forward<'a>(
+    ctx: &'a ListenerCtx,
+    frame: &Bytes,
+    meta: &Metadata,
+    log: &mut Access,
+) -> Result<(Response, &'a Route), ReplyError> {
+    if meta.request_id.is_none() {
+        let msg = "a request without a request id cannot be multiplexed";
+        return Err(ReplyError::new(ErrorKind::Unspecified, msg));
+    }
+    let (route, cluster) = select(ctx, meta, log)?;
+    mirror(ctx, route, frame, meta);
+    let call = async {
+        let (active, conn) = cluster.connect(meta).await?;
+        log.upstream = Some(active.address().clone());
+        conn.call(frame, &route.request_mutation).await
+    };
+    match tokio::time::timeout(route.timeout, call).await {
+        Ok(Ok(response)) => Ok((response, route)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => {
+            let msg = format!("upstream did not answer within {:?}", route.timeout);
+            Err(ReplyError::new(ErrorKind::Timeout, msg))
+        }
+    }
+}
+
+/// Copies the request to the route's mirror, if it rolls one; never waits for it.
+fn mirror(ctx: &ListenerCtx, route: &Route, frame: &Bytes, meta: &Metadata) {
+    let Some(Ok(cluster)) = route.roll_mirror().map(Target::as_ref) else {
+        return;
+    };
+    ctx.shared.metrics.mirrored.fetch_add(1, Relaxed);
+    let (cluster, frame, meta) = (cluster.clone(), frame.clone(), meta.clone());
+    let (mutation, timeout) = (route.request_mutation.clone(), route.timeout);
+    let oneway = meta.message_type == MessageType::Oneway;
+    tokio::spawn(async move {
+        let copy = async {
+            let (_active, conn) = cluster.connect(&meta).await?;
+            if oneway {
+                conn.send_oneway(&frame, &mutation).await
+            } else {
+                conn.call(&frame, &mutation).await.map(drop)
+            }
+        };
+        if let Ok(Err(e)) = tokio::time::timeout(timeout, copy).await {
+            tracing::debug!(error = %e.message, "mirror failed");
+        }
+    });
+}
+
+/// The upstream response re-encoded with the downstream request id and the response mutation.
+fn answer(
+    ctx: &ListenerCtx,
+    request: &Metadata,
+    response: Response,
+    route: &Route,
+) -> (Parts, Status) {
+    let (frame, meta) = response;
+    let mutation = Mutation {
+        request_id: request.request_id,
+        properties: route.response_mutation.properties.clone(),
+    };
+    let mut out = Encoded::new();
+    if let Err(e) = ctx.codec.encode(&frame, &mutation, &mut out) {
+        let error = ReplyError::new(
+            ErrorKind::BadResponse,
+            format!("cannot re-encode response: {e}"),
+        );
+        return (
+            local_reply(ctx, request, &error, &mut Access::default()),
+            Status::Local,
+        );
+    }
+    let failed = meta.message_type == MessageType::Error
+        || meta.response_status == Some(ResponseStatus::Error);
+    (
+        out.into_parts(),
+        if failed { Status::Error } else { Status::Ok },
+    )
+}
+
+/// The codec's error reply to `request`, counted by kind.
+pub(crate) fn local_reply(
+    ctx: &ListenerCtx,
+    request: &Metadata,
+    error: &ReplyError,
+    log: &mut Access,
+) -> Parts {
+    ctx.shared.metrics.record_local_reply(error.kind);
+    log.error = Some(error.kind.name());
+    tracing::debug!(kind = %error.kind, message = %error.message, "local reply");
+    let mut out = Encoded::new();
+    match ctx.codec.error_reply(request, error, &mut out) {
+        Ok(()) => out.into_parts(),
+        Err(e) => {
+            tracing::warn!(error = %e, "codec could not build an error reply");
+            Vec::new()
+        }
+    }
+}
