@@ -59,7 +59,7 @@ fn thrift_error_reply_is_an_application_exception() {
         )
         .unwrap();
     let expected: &[u8] = &[
-        0x00, 0x00, 0x00, 0x2a, // frame size: 42
+        0x00, 0x00, 0x00, 0x27, // frame size: 39
         0x80, 0x01, 0x00, 0x03, // version 1, type EXCEPTION
         0x00, 0x00, 0x00, 0x04, b'p', b'i', b'n', b'g', // the request's method
         0x00, 0x00, 0x00, 0x01, // the request's seqid
@@ -242,12 +242,12 @@ fn tokio_codec_frames_a_stream() {
         ..Default::default()
     };
     let mut buf = bytes::BytesMut::new();
-    codec.encode(&a, &mut buf).unwrap();
-    codec.encode(b.clone(), &mut buf).unwrap();
+    Encoder::encode(&mut codec, &a, &mut buf).unwrap();
+    Encoder::encode(&mut codec, b.clone(), &mut buf).unwrap();
     let mut stream = buf.split_off(5);
-    assert_eq!(codec.decode(&mut buf).unwrap(), None);
+    assert_eq!(Decoder::decode(&mut codec, &mut buf).unwrap(), None);
     buf.unsplit(stream.split());
-    assert_eq!(codec.decode(&mut buf).unwrap(), Some(a));
-    assert_eq!(codec.decode(&mut buf).unwrap(), Some(b));
-    assert_eq!(codec.decode(&mut buf).unwrap(), None);
+    assert_eq!(Decoder::decode(&mut codec, &mut buf).unwrap(), Some(a));
+    assert_eq!(Decoder::decode(&mut codec, &mut buf).unwrap(), Some(b));
+    assert_eq!(Decoder::decode(&mut codec, &mut buf).unwrap(), None);
 }

@@ -9,12 +9,16 @@ pub mod check;
 pub mod codegen;
 pub mod diag;
 pub mod ir;
+mod load;
+mod lower;
+pub mod syntax;
 
 use std::path::Path;
 
 pub use build::Config;
 pub use check::Layout;
 pub use diag::{Diagnostic, Diagnostics, SourceMap};
+pub use load::{load_schema, load_schema_str};
 
 /// A schema that passed every check, with its layout.
 #[derive(Debug, Clone)]
@@ -25,12 +29,6 @@ pub struct Compiled {
     pub layout: Layout,
 }
 
-fn load_schema(_: &Path, _: &mut SourceMap) -> Result<ir::Schema, Diagnostics> {
-    Err(Diagnostics::new())
-}
-fn load_schema_str(_: &str, _: &str, _: &mut SourceMap) -> Result<ir::Schema, Diagnostics> {
-    Err(Diagnostics::new())
-}
 
 /// Loads, lowers and checks a schema file (and its imports).
 pub fn compile_file(path: &Path, sources: &mut SourceMap) -> Result<Compiled, Diagnostics> {

@@ -193,7 +193,15 @@ impl Gen<'_> {
         } else {
             quote!(mut)
         };
-        let frame_used = md.is_some_and(|m| !m.properties.is_empty());
+        let frame_used = md.is_some_and(|m| {
+            m.properties.iter().any(|p| match p {
+                Property::List { .. } => true,
+                Property::Named { value, .. } => matches!(
+                    &value.ty,
+                    ValueTy::Text | ValueTy::Bytes
+                ) || matches!(&value.ty, ValueTy::Optional(t) if matches!(**t, ValueTy::Text | ValueTy::Bytes)),
+            })
+        });
         let frame_arg = if frame_used {
             quote!(frame)
         } else {

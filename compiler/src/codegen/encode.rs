@@ -325,9 +325,9 @@ impl Gen<'_> {
                 __mp::eval::fit::<#t>(value, #max)?
             });
             if placeholder[i] {
-                out.push(quote!(*at = #fname; #l = #assign;));
+                out.push(quote!(#l = #assign;));
             } else {
-                out.push(quote!(*at = #fname; let #l: #t = #assign;));
+                out.push(quote!(let #l: #t = #assign;));
             }
         }
         out
@@ -337,14 +337,17 @@ impl Gen<'_> {
     fn measure(&self, s: &Struct, user: usize, measure: Measure, sname: &str) -> TokenStream {
         let f = &s.fields[user];
         let l = local(s, user);
+        let uname = field_name(s, user);
         let m = match measure {
             Measure::ByteLen | Measure::Count => quote!(v.len()),
             Measure::Size => {
                 let mk = marker_name(&aux_base(sname, f), &f.ty);
+                // Errors in the elements belong to the list, not to its length.
                 quote!({
+                    *at = #uname;
                     let mut c = __mp::Counter(0);
-                    for item in v.iter() {
-                        #mk::write(item, &mut c, base)?;
+                    for (i, item) in v.iter().enumerate() {
+                        #mk::write(item, &mut c, base).map_err(|e| e.at_index(i))?;
                     }
                     c.0
                 })

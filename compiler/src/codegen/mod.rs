@@ -90,5 +90,3 @@ impl<'s> Gen<'s> {
         Gen { schema, layout }
     }
 }
-#[cfg(test)]
-mod smoke;

@@ -3,7 +3,8 @@
 
 use mproto::{ByteString, Bytes, Codec, Encoded, ErrorKind, FrameLen, Mutation, ReplyError};
 
-/// The module generated from `schemas/awesomerpc.mproto`.
+/// The module generated from `schemas/awesomerpc.mproto`; this demo uses only part of it.
+#[allow(dead_code)]
 mod awesomerpc {
     mproto::include_schema!("awesomerpc");
 }

@@ -1,0 +1,224 @@
+//! Lowering: parsed items to the IR, resolving names and typing expressions,
+//! with every error collected as a diagnostic.
+
+mod exprs;
+mod mesh;
+mod types;
+
+pub(crate) use exprs::string_value as string_of;
+
+use std::collections::HashMap;
+
+use pest::iterators::Pair;
+
+use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
+use crate::ir::{Extern, Ident, Schema, TypeDef, TypeId, TypeKind};
+use crate::syntax::{Rule, span_of};
+
+/// One parsed file, ready to lower.
+pub struct ParsedFile<'t> {
+    /// Its id in the source map.
+    pub file: FileId,
+    /// Its text, for doc comments.
+    pub text: &'t str,
+    /// Its top-level items.
+    pub items: Vec<Pair<'t, Rule>>,
+    /// True for the file the user asked for (not an import).
+    pub root: bool,
+}
+
+/// Lowers parsed files (imports first, the root last) into one schema.
+pub fn lower_files(files: &[ParsedFile<'_>]) -> Result<Schema, Diagnostics> {
+    let mut l = Lowerer::default();
+    if let Some(root) = files.iter().find(|f| f.root) {
+        l.schema.doc = crate::syntax::inner_docs(root.text);
+    }
+    for f in files {
+        for item in &f.items {
+            l.declare(f, item);
+        }
+    }
+    for pass in [Pass::Enums, Pass::Bits, Pass::Structs, Pass::Protocol, Pass::Mesh] {
+        for f in files {
+            for item in &f.items {
+                l.lower_item(f, item, pass);
+            }
+        }
+    }
+    l.check_frame();
+    if l.diags.has_errors() { Err(l.diags) } else { Ok(l.schema) }
+}
+
+/// Items are lowered in passes so that every name is known before it is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Enums,
+    Bits,
+    Structs,
+    Protocol,
+    Mesh,
+}
+
+/// State of a lowering run.
+#[derive(Default)]
+pub(crate) struct Lowerer {
+    pub(crate) schema: Schema,
+    pub(crate) diags: Diagnostics,
+    pub(crate) names: HashMap<String, TypeId>,
+    /// Which declared types came from which item (by the item's span start).
+    declared: HashMap<(FileId, usize), TypeId>,
+}
+
+/// The inner pairs of a pair, without keyword tokens.
+pub(crate) fn inner<'t>(p: &Pair<'t, Rule>) -> Vec<Pair<'t, Rule>> {
+    p.clone()
+        .into_inner()
+        .filter(|c| {
+            !matches!(
+                c.as_rule(),
+                Rule::kw_align
+                    | Rule::kw_bits
+                    | Rule::kw_if
+                    | Rule::kw_match
+                    | Rule::kw_pad
+                    | Rule::kw_property
+                    | Rule::kw_size
+                    | Rule::kw_where
+            )
+        })
+        .collect()
+}
+
+impl Lowerer {
+    /// An identifier from an `ident` pair.
+    pub(crate) fn ident(p: &Pair<'_, Rule>, file: FileId) -> Ident {
+        Ident { name: p.as_str().to_string(), span: span_of(p, file) }
+    }
+
+    /// Registers a named type so later items can refer to it.
+    fn declare(&mut self, f: &ParsedFile<'_>, item: &Pair<'_, Rule>) {
+        let Some(def) = inner(item).into_iter().next() else { return };
+        let kind = def.as_rule();
+        if !matches!(kind, Rule::enum_def | Rule::bits_def | Rule::struct_def | Rule::extern_def) {
+            return;
+        }
+        let parts = inner(&def);
+        let name_pair = match kind {
+            Rule::struct_def => parts.get(1),
+            _ => parts.first(),
+        };
+        let Some(name_pair) = name_pair else { return };
+        let name = Self::ident(name_pair, f.file);
+        self.check_name(&name, "type");
+        let docs = crate::syntax::docs_above(f.text, def.as_span().start());
+        let id = self.add_type(name, docs, TypeKind::Extern(Extern { rust_path: String::new() }));
+        self.declared.insert((f.file, def.as_span().start()), id);
+    }
+
+    /// Adds a type, reporting a duplicate name.
+    pub(crate) fn add_type(&mut self, name: Ident, doc: Vec<String>, kind: TypeKind) -> TypeId {
+        let id = TypeId(self.schema.types.len() as u32);
+        if let Some(prev) = self.names.get(&name.name) {
+            let prev_span = self.schema.ty(*prev).name.span;
+            self.diags.push(
+                Diagnostic::error("E0202", format!("the name `{}` is defined twice", name.name))
+                    .primary(name.span, "defined again here")
+                    .secondary(prev_span, "first defined here")
+                    .help("rename one of them"),
+            );
+        } else {
+            self.names.insert(name.name.clone(), id);
+        }
+        self.schema.types.push(TypeDef { name, doc, kind });
+        id
+    }
+
+    fn lower_item(&mut self, f: &ParsedFile<'_>, item: &Pair<'_, Rule>, pass: Pass) {
+        let Some(def) = inner(item).into_iter().next() else { return };
+        let id = self.declared.get(&(f.file, def.as_span().start())).copied();
+        match (def.as_rule(), pass) {
+            (Rule::enum_def, Pass::Enums) => self.lower_enum(f, &def, id),
+            (Rule::extern_def, Pass::Enums) => self.lower_extern(f, &def, id),
+            (Rule::bits_def, Pass::Bits) => self.lower_named_bits(f, &def, id),
+            (Rule::struct_def, Pass::Structs) => self.lower_struct(f, &def, id),
+            (Rule::protocol, Pass::Protocol) => self.lower_protocol(f, &def),
+            (Rule::metadata_def, Pass::Mesh) => self.lower_metadata(f, &def),
+            (Rule::reply_def, Pass::Mesh) => self.lower_reply(f, &def),
+            _ => {}
+        }
+    }
+
+    fn lower_extern(&mut self, f: &ParsedFile<'_>, def: &Pair<'_, Rule>, id: Option<TypeId>) {
+        let (Some(id), Some(path)) = (id, inner(def).get(1).cloned()) else { return };
+        let text = exprs::string_value(&path).unwrap_or_default();
+        let valid = !text.is_empty()
+            && text.split("::").all(|seg| {
+                let seg = seg.trim();
+                !seg.is_empty() && seg.chars().all(|c| c.is_alphanumeric() || c == '_')
+            });
+        if !valid {
+            self.diags.push(
+                Diagnostic::error("E0101", format!("`{text}` is not a Rust path"))
+                    .primary(span_of(&path, f.file), "expected a path such as \"my_crate::codecs::MyType\""),
+            );
+        }
+        self.schema.types[id.index()].kind = TypeKind::Extern(Extern { rust_path: text });
+    }
+
+    /// Names must not be keywords of the language or of Rust, since they become Rust names.
+    pub(crate) fn check_name(&mut self, name: &Ident, what: &str) {
+        if KEYWORDS.contains(&name.name.as_str()) || RUST_KEYWORDS.contains(&name.name.as_str()) {
+            self.diags.push(
+                Diagnostic::error("E0206", format!("`{}` is a keyword and cannot name a {what}", name.name))
+                    .primary(name.span, "keyword used as a name")
+                    .help(format!("choose another name, such as `{}_`", name.name)),
+            );
+        }
+    }
+
+    /// An E0201 "unknown name" diagnostic with a suggestion.
+    pub(crate) fn unknown(&mut self, what: &str, name: &str, span: Span, candidates: &[&str]) {
+        let mut d = Diagnostic::error("E0201", format!("unknown {what} `{name}`"))
+            .primary(span, format!("no {what} named `{name}`"));
+        if let Some(best) = did_you_mean(name, candidates) {
+            d = d.help(format!("did you mean `{best}`?"));
+        }
+        self.diags.push(d);
+    }
+
+    fn check_frame(&mut self) {
+        if let (Some(p), None) = (&self.schema.protocol, self.schema.frame) {
+            let span = p.span;
+            self.diags.push(
+                Diagnostic::error("E0502", "the protocol has no frame")
+                    .primary(span, "this protocol needs a `frame`")
+                    .help("declare the message layout with `frame Name { … }`"),
+            );
+        }
+    }
+}
+
+/// The closest candidate to a misspelled name, if one is close enough.
+pub(crate) fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(name, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// Words of the language that cannot be names.
+const KEYWORDS: &[&str] = &[
+    "bool", "bytes", "str", "varint", "zigzag", "u8", "u16", "u32", "u64", "i8", "i16", "i32",
+    "i64", "f32", "f64", "match", "if", "else", "where", "nul", "self", "true", "false",
+    "import", "protocol", "enum", "bits", "struct", "frame", "extern", "metadata", "reply",
+];
+
+/// Rust keywords, which generated code cannot use as names.
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "break", "const", "continue", "crate", "dyn", "fn", "for", "impl", "in", "let", "loop",
+    "mod", "move", "mut", "pub", "ref", "return", "Self", "static", "super", "trait", "type",
+    "unsafe", "use", "while", "async", "await", "abstract", "become", "box", "do", "final",
+    "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
