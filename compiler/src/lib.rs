@@ -29,7 +29,6 @@ pub struct Compiled {
     pub layout: Layout,
 }
 
-
 /// Loads, lowers and checks a schema file (and its imports).
 pub fn compile_file(path: &Path, sources: &mut SourceMap) -> Result<Compiled, Diagnostics> {
     let schema = load_schema(path, sources)?;

@@ -14,14 +14,21 @@ pub fn load_schema(path: &Path, sources: &mut SourceMap) -> Result<Schema, Diagn
         Err(e) => {
             let mut d = Diagnostics::new();
             let f = sources.add(path.display().to_string(), String::new());
-            d.push(Diagnostic::error("E0204", format!("cannot read `{}`: {e}", path.display())).primary(Span::new(f, 0, 0), "this file"));
+            d.push(
+                Diagnostic::error("E0204", format!("cannot read `{}`: {e}", path.display()))
+                    .primary(Span::new(f, 0, 0), "this file"),
+            );
             Err(d)
         }
     }
 }
 
 /// Lowers schema text named `name`; imports resolve relative to `name`'s directory.
-pub fn load_schema_str(name: &str, text: &str, sources: &mut SourceMap) -> Result<Schema, Diagnostics> {
+pub fn load_schema_str(
+    name: &str,
+    text: &str,
+    sources: &mut SourceMap,
+) -> Result<Schema, Diagnostics> {
     let mut diags = Diagnostics::new();
     let root = sources.add(name, text);
     let mut order = Vec::new();
@@ -31,8 +38,21 @@ pub fn load_schema_str(name: &str, text: &str, sources: &mut SourceMap) -> Resul
         let text = sources.text(id);
         match parse_file(text, id) {
             Ok(mut pairs) => {
-                let items = pairs.next().map(|f| inner(&f).into_iter().filter(|p| p.as_rule() == Rule::item).collect()).unwrap_or_default();
-                parsed.push(ParsedFile { file: id, text, items, root: id == root });
+                let items = pairs
+                    .next()
+                    .map(|f| {
+                        inner(&f)
+                            .into_iter()
+                            .filter(|p| p.as_rule() == Rule::item)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                parsed.push(ParsedFile {
+                    file: id,
+                    text,
+                    items,
+                    root: id == root,
+                });
             }
             Err(e) => diags.push(*e),
         }
@@ -45,10 +65,20 @@ pub fn load_schema_str(name: &str, text: &str, sources: &mut SourceMap) -> Resul
 
 /// Reads the imports of `file`, depth first, so that `order` ends with the files
 /// every file depends on before it.
-fn collect(sources: &mut SourceMap, file: FileId, stack: &mut Vec<PathBuf>, order: &mut Vec<FileId>, diags: &mut Diagnostics) {
+fn collect(
+    sources: &mut SourceMap,
+    file: FileId,
+    stack: &mut Vec<PathBuf>,
+    order: &mut Vec<FileId>,
+    diags: &mut Diagnostics,
+) {
     let text = sources.text(file).to_string();
-    let dir = Path::new(sources.name(file)).parent().map(Path::to_path_buf).unwrap_or_default();
-    let me = std::fs::canonicalize(sources.name(file)).unwrap_or_else(|_| PathBuf::from(sources.name(file)));
+    let dir = Path::new(sources.name(file))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let me = std::fs::canonicalize(sources.name(file))
+        .unwrap_or_else(|_| PathBuf::from(sources.name(file)));
     stack.push(me);
     if let Ok(mut pairs) = parse_file(&text, file) {
         let imports: Vec<(String, Span)> = pairs
@@ -71,17 +101,29 @@ fn collect(sources: &mut SourceMap, file: FileId, stack: &mut Vec<PathBuf>, orde
     order.push(file);
 }
 
-fn import(sources: &mut SourceMap, path: &Path, span: Span, stack: &mut Vec<PathBuf>, order: &mut Vec<FileId>, diags: &mut Diagnostics) {
+fn import(
+    sources: &mut SourceMap,
+    path: &Path,
+    span: Span,
+    stack: &mut Vec<PathBuf>,
+    order: &mut Vec<FileId>,
+    diags: &mut Diagnostics,
+) {
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     if stack.contains(&canonical) {
         diags.push(
-            Diagnostic::error("E0204", format!("import cycle through `{}`", path.display()))
-                .primary(span, "this import leads back to a file that imports it")
-                .help("move the shared definitions into a third file that both import"),
+            Diagnostic::error(
+                "E0204",
+                format!("import cycle through `{}`", path.display()),
+            )
+            .primary(span, "this import leads back to a file that imports it")
+            .help("move the shared definitions into a third file that both import"),
         );
         return;
     }
-    let already = sources.names().any(|n| std::fs::canonicalize(n).is_ok_and(|c| c == canonical));
+    let already = sources
+        .names()
+        .any(|n| std::fs::canonicalize(n).is_ok_and(|c| c == canonical));
     if already {
         return;
     }

@@ -241,7 +241,7 @@ impl Gen<'_> {
                 }
 
                 /// Packs the members into the raw integer, failing if one does not fit its bits.
-                pub fn to_raw(&self) -> ::core::result::Result<#raw, __mp::EncodeError> {
+                pub fn to_raw(self) -> ::core::result::Result<#raw, __mp::EncodeError> {
                     #pack
                 }
 

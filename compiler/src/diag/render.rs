@@ -55,8 +55,17 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<usize> {
         .labels
         .iter()
         .map(|l| {
-            let style = if l.primary { cs::LabelStyle::Primary } else { cs::LabelStyle::Secondary };
-            cs::Label::new(style, l.span.file.0 as usize, l.span.start as usize..l.span.end as usize).with_message(&l.message)
+            let style = if l.primary {
+                cs::LabelStyle::Primary
+            } else {
+                cs::LabelStyle::Secondary
+            };
+            cs::Label::new(
+                style,
+                l.span.file.0 as usize,
+                l.span.start as usize..l.span.end as usize,
+            )
+            .with_message(&l.message)
         })
         .collect();
     let mut notes: Vec<String> = d.notes.clone();
@@ -78,7 +87,10 @@ pub fn render_plain(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
 /// Renders diagnostics, with ANSI colour if asked.
 pub fn render_all(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {
     // ASCII borders read like rustc's `-->` and `|`.
-    let config = Config { chars: Chars::ascii(), ..Config::default() };
+    let config = Config {
+        chars: Chars::ascii(),
+        ..Config::default()
+    };
     let mut out = String::new();
     for d in diagnostics {
         let cd = to_codespan(d);
@@ -92,7 +104,9 @@ pub fn render_all(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) 
         } else {
             term::emit_into_string(&config, &sources.files, &cd).ok()
         };
-        out.push_str(&rendered.unwrap_or_else(|| format!("{}[{}]: {}\n", "error", d.code, d.message)));
+        out.push_str(
+            &rendered.unwrap_or_else(|| format!("{}[{}]: {}\n", "error", d.code, d.message)),
+        );
     }
     out
 }

@@ -25,7 +25,11 @@ pub(crate) struct FieldInfo {
 impl FieldInfo {
     /// The info for a lowered field.
     pub fn of(_schema: &Schema, f: &Field) -> Self {
-        FieldInfo { name: f.name.as_ref().map(|n| n.name.clone()), ty: f.ty.clone(), optional: f.condition.is_some() }
+        FieldInfo {
+            name: f.name.as_ref().map(|n| n.name.clone()),
+            ty: f.ty.clone(),
+            optional: f.condition.is_some(),
+        }
     }
 }
 
@@ -45,7 +49,13 @@ pub(crate) struct ExprCx<'a> {
 impl<'a> ExprCx<'a> {
     /// A scope over the first `visible` of `fields`.
     pub fn fields(file: FileId, fields: &'a [FieldInfo], visible: usize) -> Self {
-        ExprCx { file, fields, visible, any_in_calls: false, params: None }
+        ExprCx {
+            file,
+            fields,
+            visible,
+            any_in_calls: false,
+            params: None,
+        }
     }
 
     /// Lets calls name fields after the current one.
@@ -125,10 +135,11 @@ impl Lowerer {
     }
 
     fn mismatch(&mut self, span: Span, expected: &str, found: &ValueTy) {
-        self.diags.push(
-            Diagnostic::error("E0301", "mismatched types")
-                .primary(span, format!("expected {expected}, found {}", ty_name(found))),
-        );
+        self.diags
+            .push(Diagnostic::error("E0301", "mismatched types").primary(
+                span,
+                format!("expected {expected}, found {}", ty_name(found)),
+            ));
     }
 
     /// An expression that must be a bool.
@@ -153,16 +164,22 @@ impl Lowerer {
     pub(crate) fn check_decidable(&mut self, e: &Expr, what: &str) {
         if let Some(span) = optional_read(e) {
             self.diags.push(
-                Diagnostic::error("E0403", format!("this {what} cannot be decided when decoding"))
-                    .primary(span, "this field may be absent")
-                    .help("decide on fields that are always present"),
+                Diagnostic::error(
+                    "E0403",
+                    format!("this {what} cannot be decided when decoding"),
+                )
+                .primary(span, "this field may be absent")
+                .help("decide on fields that are always present"),
             );
         }
     }
 
     /// A union tag must be a scalar that is always present.
     pub(crate) fn check_tag(&mut self, e: &Expr) {
-        let ok = matches!(e.ty, ValueTy::Int | ValueTy::Bool | ValueTy::Enum(_) | ValueTy::Unit);
+        let ok = matches!(
+            e.ty,
+            ValueTy::Int | ValueTy::Bool | ValueTy::Enum(_) | ValueTy::Unit
+        );
         if !ok && !matches!(e.ty, ValueTy::Optional(_)) {
             self.diags.push(
                 Diagnostic::error("E0403", "a union tag must be an integer, bool or enum")
@@ -187,7 +204,9 @@ impl Lowerer {
             .map_primary(|x| Ok::<_, ()>(cell.borrow_mut().primary(&x, cx)))
             .map_prefix(|op, rhs| {
                 let rhs = rhs?;
-                Ok(cell.borrow_mut().unary(op.as_rule(), rhs, span_of(&op, file)))
+                Ok(cell
+                    .borrow_mut()
+                    .unary(op.as_rule(), rhs, span_of(&op, file)))
             })
             .map_infix(|lhs, op, rhs| {
                 let (lhs, rhs) = (lhs?, rhs?);
@@ -196,28 +215,56 @@ impl Lowerer {
             .parse(p.clone().into_inner());
         match result {
             Ok(e) => Expr { span, text, ..e },
-            Err(()) => Expr { kind: ExprKind::Int(0), ty: ValueTy::Unit, span, text },
+            Err(()) => Expr {
+                kind: ExprKind::Int(0),
+                ty: ValueTy::Unit,
+                span,
+                text,
+            },
         }
     }
 
     fn unary(&mut self, op: Rule, rhs: Expr, op_span: Span) -> Expr {
         let span = op_span.to(rhs.span);
-        let (op, want) = if op == Rule::neg { (UnOp::Neg, ValueTy::Int) } else { (UnOp::Not, ValueTy::Bool) };
+        let (op, want) = if op == Rule::neg {
+            (UnOp::Neg, ValueTy::Int)
+        } else {
+            (UnOp::Not, ValueTy::Bool)
+        };
         if *strip(&rhs.ty) != want && rhs.ty != ValueTy::Unit {
             self.mismatch(rhs.span, &ty_name(&want), &rhs.ty);
         }
         let text = String::new();
-        Expr { kind: ExprKind::Unary(op, Box::new(rhs)), ty: want, span, text }
+        Expr {
+            kind: ExprKind::Unary(op, Box::new(rhs)),
+            ty: want,
+            span,
+            text,
+        }
     }
 
     fn binary(&mut self, op: Rule, a: Expr, b: Expr) -> Expr {
         use BinOp::*;
         let span = a.span.to(b.span);
         let op = match op {
-            Rule::or => Or, Rule::and => And, Rule::eq => Eq, Rule::ne => Ne, Rule::lt => Lt,
-            Rule::le => Le, Rule::gt => Gt, Rule::ge => Ge, Rule::bor => BitOr, Rule::bxor => BitXor,
-            Rule::band => BitAnd, Rule::shl => Shl, Rule::shr => Shr, Rule::add => Add,
-            Rule::sub => Sub, Rule::mul => Mul, Rule::div => Div, _ => Rem,
+            Rule::or => Or,
+            Rule::and => And,
+            Rule::eq => Eq,
+            Rule::ne => Ne,
+            Rule::lt => Lt,
+            Rule::le => Le,
+            Rule::gt => Gt,
+            Rule::ge => Ge,
+            Rule::bor => BitOr,
+            Rule::bxor => BitXor,
+            Rule::band => BitAnd,
+            Rule::shl => Shl,
+            Rule::shr => Shr,
+            Rule::add => Add,
+            Rule::sub => Sub,
+            Rule::mul => Mul,
+            Rule::div => Div,
+            _ => Rem,
         };
         let (ta, tb) = (strip(&a.ty).clone(), strip(&b.ty).clone());
         let unknown = ta == ValueTy::Unit || tb == ValueTy::Unit;
@@ -234,7 +281,10 @@ impl Lowerer {
                 if !unknown && ta != tb {
                     self.diags.push(
                         Diagnostic::error("E0301", "mismatched types")
-                            .primary(b.span, format!("expected {}, found {}", ty_name(&ta), ty_name(&tb)))
+                            .primary(
+                                b.span,
+                                format!("expected {}, found {}", ty_name(&ta), ty_name(&tb)),
+                            )
                             .secondary(a.span, format!("this is {}", ty_name(&ta))),
                     );
                 }
@@ -249,7 +299,12 @@ impl Lowerer {
                 ValueTy::Int
             }
         };
-        Expr { kind: ExprKind::Binary(op, Box::new(a), Box::new(b)), ty, span, text: String::new() }
+        Expr {
+            kind: ExprKind::Binary(op, Box::new(a), Box::new(b)),
+            ty,
+            span,
+            text: String::new(),
+        }
     }
 
     fn both_int(&mut self, a: &Expr, b: &Expr, unknown: bool) {
@@ -293,13 +348,15 @@ impl Lowerer {
                     ExprKind::Str(String::new())
                 }
             },
-            Rule::byte_string => match x.clone().into_inner().next().map(|b| unescape(b.as_str())) {
-                Some(Ok(b)) => ExprKind::ByteStr(b),
-                _ => {
-                    self.bad_string(span);
-                    ExprKind::ByteStr(vec![])
+            Rule::byte_string => {
+                match x.clone().into_inner().next().map(|b| unescape(b.as_str())) {
+                    Some(Ok(b)) => ExprKind::ByteStr(b),
+                    _ => {
+                        self.bad_string(span);
+                        ExprKind::ByteStr(vec![])
+                    }
                 }
-            },
+            }
             Rule::path => return self.path(&x, cx),
             Rule::index => return self.index(&x, cx),
             Rule::call => return self.call(&x, cx),
@@ -307,8 +364,11 @@ impl Lowerer {
             Rule::match_expr => return self.match_expr(&x, cx),
             Rule::struct_lit | Rule::kv_lit | Rule::list_lit => {
                 self.diags.push(
-                    Diagnostic::error("E0301", "a literal of this kind only appears as a reply value")
-                        .primary(span, "not allowed here"),
+                    Diagnostic::error(
+                        "E0301",
+                        "a literal of this kind only appears as a reply value",
+                    )
+                    .primary(span, "not allowed here"),
                 );
                 return unit(span, text);
             }
@@ -320,7 +380,12 @@ impl Lowerer {
             ExprKind::Str(_) => ValueTy::Text,
             _ => ValueTy::Bytes,
         };
-        Expr { kind: e, ty, span, text }
+        Expr {
+            kind: e,
+            ty,
+            span,
+            text,
+        }
     }
 
     fn bad_string(&mut self, span: Span) {
@@ -349,16 +414,30 @@ impl Lowerer {
             }
         }
         match self.field_ref(&parts, cx, false) {
-            Some((r, ty)) => Expr { kind: ExprKind::Field(r), ty, span, text },
+            Some((r, ty)) => Expr {
+                kind: ExprKind::Field(r),
+                ty,
+                span,
+                text,
+            },
             None => unit(span, text),
         }
     }
 
     /// Resolves `field.member…` to a field path and its value type.
-    pub(crate) fn field_ref(&mut self, parts: &[Pair<'_, Rule>], cx: &ExprCx<'_>, any: bool) -> Option<(FieldRef, ValueTy)> {
+    pub(crate) fn field_ref(
+        &mut self,
+        parts: &[Pair<'_, Rule>],
+        cx: &ExprCx<'_>,
+        any: bool,
+    ) -> Option<(FieldRef, ValueTy)> {
         let first = &parts[0];
         let name = first.as_str();
-        let Some(index) = cx.fields.iter().position(|f| f.name.as_deref() == Some(name)) else {
+        let Some(index) = cx
+            .fields
+            .iter()
+            .position(|f| f.name.as_deref() == Some(name))
+        else {
             let cands: Vec<&str> = cx.fields.iter().filter_map(|f| f.name.as_deref()).collect();
             self.unknown("field", name, span_of(first, cx.file), &cands);
             return None;
@@ -387,8 +466,16 @@ impl Lowerer {
             };
             match &self.schema.ty(*id).kind {
                 TypeKind::Bits(b) => {
-                    let Some(i) = b.fields.iter().position(|m| m.name.as_ref().is_some_and(|n| n.name == sname)) else {
-                        let cands: Vec<&str> = b.fields.iter().filter_map(|m| m.name.as_ref().map(|n| n.name.as_str())).collect();
+                    let Some(i) = b
+                        .fields
+                        .iter()
+                        .position(|m| m.name.as_ref().is_some_and(|n| n.name == sname))
+                    else {
+                        let cands: Vec<&str> = b
+                            .fields
+                            .iter()
+                            .filter_map(|m| m.name.as_ref().map(|n| n.name.as_str()))
+                            .collect();
                         let cands: Vec<String> = cands.iter().map(|s| s.to_string()).collect();
                         let cands: Vec<&str> = cands.iter().map(String::as_str).collect();
                         self.unknown("member", sname, span_of(step, cx.file), &cands);
@@ -400,11 +487,18 @@ impl Lowerer {
                         crate::ir::BitTy::Enum(e) => ValueTy::Enum(e),
                     };
                     sub.push(SubField::Bit(i));
-                    cur = Type { kind: Ty::Unit, span: cur.span };
+                    cur = Type {
+                        kind: Ty::Unit,
+                        span: cur.span,
+                    };
                 }
                 TypeKind::Struct(s) => {
                     let Some(i) = s.field_named(sname) else {
-                        let cands: Vec<String> = s.fields.iter().filter_map(|f| f.name.as_ref().map(|n| n.name.clone())).collect();
+                        let cands: Vec<String> = s
+                            .fields
+                            .iter()
+                            .filter_map(|f| f.name.as_ref().map(|n| n.name.clone()))
+                            .collect();
                         let cands: Vec<&str> = cands.iter().map(String::as_str).collect();
                         self.unknown("field", sname, span_of(step, cx.file), &cands);
                         return None;
@@ -415,8 +509,11 @@ impl Lowerer {
                 }
                 _ => {
                     self.diags.push(
-                        Diagnostic::error("E0301", format!("`{}` has no members", parts[0].as_str()))
-                            .primary(span_of(step, cx.file), "not a bit group or struct"),
+                        Diagnostic::error(
+                            "E0301",
+                            format!("`{}` has no members", parts[0].as_str()),
+                        )
+                        .primary(span_of(step, cx.file), "not a bit group or struct"),
                     );
                     return None;
                 }
@@ -434,15 +531,25 @@ impl Lowerer {
         let (ty_name_s, var) = (parts[0].as_str(), parts.get(1).map_or("", |v| v.as_str()));
         let text = p.as_str().to_string();
         match self.resolve_variant(ty_name_s, var, span) {
-            Some(Pattern::Variant(id, i)) => Expr { kind: ExprKind::Variant(id, i), ty: ValueTy::Enum(id), span, text },
-            Some(Pattern::Builtin(b)) => Expr { kind: ExprKind::Builtin(b), ty: builtin_ty(b), span, text },
+            Some(Pattern::Variant(id, i)) => Expr {
+                kind: ExprKind::Variant(id, i),
+                ty: ValueTy::Enum(id),
+                span,
+                text,
+            },
+            Some(Pattern::Builtin(b)) => Expr {
+                kind: ExprKind::Builtin(b),
+                ty: builtin_ty(b),
+                span,
+                text,
+            },
             _ => unit(span, text),
         }
     }
 
     /// `Enum::Variant` as a pattern (user or built-in enum).
     pub(crate) fn resolve_variant(&mut self, ty: &str, var: &str, span: Span) -> Option<Pattern> {
-        let builtin: Option<(&[&'static str], fn(&'static str) -> BuiltinVariant)> = match ty {
+        let builtin: Option<(&[&'static str], MakeBuiltin)> = match ty {
             "MessageType" => Some((&MESSAGE_TYPES, BuiltinVariant::MessageType)),
             "ResponseStatus" => Some((&RESPONSE_STATUSES, BuiltinVariant::ResponseStatus)),
             "ErrorKind" => Some((&ERROR_KINDS, BuiltinVariant::ErrorKind)),
@@ -458,14 +565,23 @@ impl Lowerer {
             };
         }
         let Some(id) = self.names.get(ty).copied() else {
-            let mut cands: Vec<String> = self.schema.types.iter().filter(|t| matches!(t.kind, TypeKind::Enum(_))).map(|t| t.name.name.clone()).collect();
+            let mut cands: Vec<String> = self
+                .schema
+                .types
+                .iter()
+                .filter(|t| matches!(t.kind, TypeKind::Enum(_)))
+                .map(|t| t.name.name.clone())
+                .collect();
             cands.extend(["MessageType", "ResponseStatus", "ErrorKind"].map(String::from));
             let cands: Vec<&str> = cands.iter().map(String::as_str).collect();
             self.unknown("enum", ty, span, &cands);
             return None;
         };
         let TypeKind::Enum(e) = &self.schema.ty(id).kind else {
-            self.diags.push(Diagnostic::error("E0301", format!("`{ty}` is not an enum")).primary(span, "expected an enum"));
+            self.diags.push(
+                Diagnostic::error("E0301", format!("`{ty}` is not an enum"))
+                    .primary(span, "expected an enum"),
+            );
             return None;
         };
         match e.variants.iter().position(|v| v.name.name == var) {
@@ -479,7 +595,13 @@ impl Lowerer {
         }
     }
 
-    fn request_field(&mut self, parts: &[Pair<'_, Rule>], cx: &ExprCx<'_>, span: Span, text: String) -> Expr {
+    fn request_field(
+        &mut self,
+        parts: &[Pair<'_, Rule>],
+        cx: &ExprCx<'_>,
+        span: Span,
+        text: String,
+    ) -> Expr {
         let field = parts.get(1).map_or("", |p| p.as_str());
         let (f, ty) = match field {
             "request_id" => (RequestField::RequestId, ValueTy::Int),
@@ -487,14 +609,30 @@ impl Lowerer {
             "message_type" => (RequestField::MessageType, ValueTy::MessageType),
             _ => {
                 let s = parts.get(1).map_or(span, |p| span_of(p, cx.file));
-                self.unknown("request field", field, s, &["request_id", "stream_id", "message_type"]);
+                self.unknown(
+                    "request field",
+                    field,
+                    s,
+                    &["request_id", "stream_id", "message_type"],
+                );
                 return unit(span, text);
             }
         };
-        Expr { kind: ExprKind::Request(f), ty, span, text }
+        Expr {
+            kind: ExprKind::Request(f),
+            ty,
+            span,
+            text,
+        }
     }
 
-    fn error_field(&mut self, parts: &[Pair<'_, Rule>], cx: &ExprCx<'_>, span: Span, text: String) -> Expr {
+    fn error_field(
+        &mut self,
+        parts: &[Pair<'_, Rule>],
+        cx: &ExprCx<'_>,
+        span: Span,
+        text: String,
+    ) -> Expr {
         let field = parts.get(1).map_or("", |p| p.as_str());
         let (f, ty) = match field {
             "message" => (ErrorField::Message, ValueTy::Text),
@@ -505,14 +643,22 @@ impl Lowerer {
                 return unit(span, text);
             }
         };
-        Expr { kind: ExprKind::Error(f), ty, span, text }
+        Expr {
+            kind: ExprKind::Error(f),
+            ty,
+            span,
+            text,
+        }
     }
 
     fn index(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
         let text = p.as_str().to_string();
         let parts = inner(p);
-        let is_req = cx.params.as_ref().is_some_and(|(r, _)| r == parts[0].as_str());
+        let is_req = cx
+            .params
+            .as_ref()
+            .is_some_and(|(r, _)| r == parts[0].as_str());
         if !is_req {
             self.diags.push(
                 Diagnostic::error("E0301", "only a reply's request can be indexed")
@@ -522,7 +668,12 @@ impl Lowerer {
             return unit(span, text);
         }
         let key = string_value(&parts[1]).unwrap_or_default();
-        Expr { kind: ExprKind::Request(RequestField::Property(key)), ty: ValueTy::Text, span, text }
+        Expr {
+            kind: ExprKind::Request(RequestField::Property(key)),
+            ty: ValueTy::Text,
+            span,
+            text,
+        }
     }
 
     fn call(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
@@ -541,16 +692,25 @@ impl Lowerer {
                 .iter()
                 .map(|d| {
                     let dparts = inner(d);
-                    self.field_ref(&dparts, &rcx, cx.any_in_calls).map(|(r, _)| r.field)
+                    self.field_ref(&dparts, &rcx, cx.any_in_calls)
+                        .map(|(r, _)| r.field)
                 })
                 .collect();
             match ends.as_slice() {
-                [Some(a)] => FieldRange::Fields { first: *a, last: *a },
-                [Some(a), Some(b)] if a <= b => FieldRange::Fields { first: *a, last: *b },
+                [Some(a)] => FieldRange::Fields {
+                    first: *a,
+                    last: *a,
+                },
+                [Some(a), Some(b)] if a <= b => FieldRange::Fields {
+                    first: *a,
+                    last: *b,
+                },
                 [Some(_), Some(_)] => {
                     self.diags.push(
-                        Diagnostic::error("E0301", "a range must go forwards")
-                            .primary(span_of(range_pair, cx.file), "the first field comes after the last"),
+                        Diagnostic::error("E0301", "a range must go forwards").primary(
+                            span_of(range_pair, cx.file),
+                            "the first field comes after the last",
+                        ),
                     );
                     return unit(span, text);
                 }
@@ -562,13 +722,19 @@ impl Lowerer {
             "len" => match range {
                 FieldRange::Fields { first, last } if first == last => {
                     let info = &cx.fields[first];
-                    if !matches!(info.ty.kind, Ty::Bytes { .. } | Ty::List { .. } | Ty::KvList { .. }) {
+                    if !matches!(
+                        info.ty.kind,
+                        Ty::Bytes { .. } | Ty::List { .. } | Ty::KvList { .. }
+                    ) {
                         self.diags.push(
                             Diagnostic::error("E0301", "`len` needs a list, bytes or text")
                                 .primary(span_of(range_pair, cx.file), "this field has no length"),
                         );
                     }
-                    ExprKind::LenOf(FieldRef { field: first, sub: vec![] })
+                    ExprKind::LenOf(FieldRef {
+                        field: first,
+                        sub: vec![],
+                    })
                 }
                 _ => {
                     self.diags.push(
@@ -582,7 +748,12 @@ impl Lowerer {
             "sum8" => ExprKind::Checksum(Checksum::Sum8, range),
             _ => ExprKind::Checksum(Checksum::Xor8, range),
         };
-        Expr { kind, ty: ValueTy::Int, span, text }
+        Expr {
+            kind,
+            ty: ValueTy::Int,
+            span,
+            text,
+        }
     }
 
     fn if_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
@@ -591,9 +762,18 @@ impl Lowerer {
         let parts = inner(p);
         let c = self.bool_expr(&parts[0], cx, "an `if` condition");
         let a = self.lower_expr(&parts[1], cx);
-        let b = if parts[2].as_rule() == Rule::if_expr { self.if_expr(&parts[2], cx) } else { self.lower_expr(&parts[2], cx) };
+        let b = if parts[2].as_rule() == Rule::if_expr {
+            self.if_expr(&parts[2], cx)
+        } else {
+            self.lower_expr(&parts[2], cx)
+        };
         let ty = self.join(&a, &b);
-        Expr { kind: ExprKind::If(Box::new(c), Box::new(a), Box::new(b)), ty, span, text }
+        Expr {
+            kind: ExprKind::If(Box::new(c), Box::new(a), Box::new(b)),
+            ty,
+            span,
+            text,
+        }
     }
 
     fn join(&mut self, a: &Expr, b: &Expr) -> ValueTy {
@@ -605,7 +785,11 @@ impl Lowerer {
                     .secondary(a.span, format!("this is {}", ty_name(ta))),
             );
         }
-        if *ta == ValueTy::Unit { b.ty.clone() } else { a.ty.clone() }
+        if *ta == ValueTy::Unit {
+            b.ty.clone()
+        } else {
+            a.ty.clone()
+        }
     }
 
     fn match_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
@@ -634,32 +818,55 @@ impl Lowerer {
                     .help("add a `_ => …` arm"),
             );
         }
-        Expr { kind: ExprKind::Match(Box::new(scrutinee), arms), ty, span, text }
+        Expr {
+            kind: ExprKind::Match(Box::new(scrutinee), arms),
+            ty,
+            span,
+            text,
+        }
     }
 
     fn covers(&self, ty: &ValueTy, pats: &[&Pattern]) -> bool {
         match strip(ty) {
-            ValueTy::Bool => pats.contains(&&Pattern::Bool(true)) && pats.contains(&&Pattern::Bool(false)),
+            ValueTy::Bool => {
+                pats.contains(&&Pattern::Bool(true)) && pats.contains(&&Pattern::Bool(false))
+            }
             ValueTy::Enum(id) => match &self.schema.ty(*id).kind {
-                TypeKind::Enum(e) => e.unknown.is_none() && (0..e.variants.len()).all(|i| pats.contains(&&Pattern::Variant(*id, i))),
+                TypeKind::Enum(e) => {
+                    e.unknown.is_none()
+                        && (0..e.variants.len()).all(|i| pats.contains(&&Pattern::Variant(*id, i)))
+                }
                 _ => false,
             },
-            ValueTy::ErrorKind => ERROR_KINDS.iter().all(|n| pats.contains(&&Pattern::Builtin(BuiltinVariant::ErrorKind(n)))),
-            ValueTy::MessageType => MESSAGE_TYPES.iter().all(|n| pats.contains(&&Pattern::Builtin(BuiltinVariant::MessageType(n)))),
-            ValueTy::ResponseStatus => RESPONSE_STATUSES.iter().all(|n| pats.contains(&&Pattern::Builtin(BuiltinVariant::ResponseStatus(n)))),
+            ValueTy::ErrorKind => ERROR_KINDS
+                .iter()
+                .all(|n| pats.contains(&&Pattern::Builtin(BuiltinVariant::ErrorKind(n)))),
+            ValueTy::MessageType => MESSAGE_TYPES
+                .iter()
+                .all(|n| pats.contains(&&Pattern::Builtin(BuiltinVariant::MessageType(n)))),
+            ValueTy::ResponseStatus => RESPONSE_STATUSES
+                .iter()
+                .all(|n| pats.contains(&&Pattern::Builtin(BuiltinVariant::ResponseStatus(n)))),
             _ => false,
         }
     }
 
     /// Patterns of a union arm, typed against the tag.
-    pub(crate) fn patterns(&mut self, f: &super::ParsedFile<'_>, p: &Pair<'_, Rule>, tag: &ValueTy) -> Vec<Pattern> {
+    pub(crate) fn patterns(
+        &mut self,
+        f: &super::ParsedFile<'_>,
+        p: &Pair<'_, Rule>,
+        tag: &ValueTy,
+    ) -> Vec<Pattern> {
         self.patterns_cx(p, tag, f.file)
     }
 
     fn patterns_cx(&mut self, p: &Pair<'_, Rule>, tag: &ValueTy, file: FileId) -> Vec<Pattern> {
         let mut out = Vec::new();
         for pat in inner(p) {
-            let Some(x) = inner(&pat).into_iter().next() else { continue };
+            let Some(x) = inner(&pat).into_iter().next() else {
+                continue;
+            };
             let span = span_of(&x, file);
             let (pattern, ty) = match x.as_rule() {
                 Rule::underscore => (Pattern::Default, None),
@@ -673,8 +880,14 @@ impl Lowerer {
                 },
                 _ => {
                     let ps = inner(&x);
-                    match self.resolve_variant(ps[0].as_str(), ps.get(1).map_or("", |v| v.as_str()), span) {
-                        Some(Pattern::Variant(id, i)) => (Pattern::Variant(id, i), Some(ValueTy::Enum(id))),
+                    match self.resolve_variant(
+                        ps[0].as_str(),
+                        ps.get(1).map_or("", |v| v.as_str()),
+                        span,
+                    ) {
+                        Some(Pattern::Variant(id, i)) => {
+                            (Pattern::Variant(id, i), Some(ValueTy::Enum(id)))
+                        }
                         Some(Pattern::Builtin(b)) => (Pattern::Builtin(b), Some(builtin_ty(b))),
                         _ => continue,
                     }
@@ -692,6 +905,9 @@ impl Lowerer {
     }
 }
 
+/// Builds a built-in variant from its name.
+type MakeBuiltin = fn(&'static str) -> BuiltinVariant;
+
 /// The type of a built-in variant.
 pub(crate) fn builtin_ty(b: BuiltinVariant) -> ValueTy {
     match b {
@@ -704,7 +920,12 @@ pub(crate) fn builtin_ty(b: BuiltinVariant) -> ValueTy {
 /// A placeholder for an expression that already produced an error; `Unit` suppresses
 /// follow-on type errors.
 fn unit(span: Span, text: String) -> Expr {
-    Expr { kind: ExprKind::Int(0), ty: ValueTy::Unit, span, text }
+    Expr {
+        kind: ExprKind::Int(0),
+        ty: ValueTy::Unit,
+        span,
+        text,
+    }
 }
 
 /// The span of a read of a conditional field, if the expression makes one.
@@ -715,9 +936,12 @@ fn optional_read(e: &Expr) -> Option<Span> {
     match &e.kind {
         ExprKind::Unary(_, a) | ExprKind::Coerce(_, a) => optional_read(a),
         ExprKind::Binary(_, a, b) => optional_read(a).or_else(|| optional_read(b)),
-        ExprKind::If(c, a, b) => optional_read(c).or_else(|| optional_read(a)).or_else(|| optional_read(b)),
-        ExprKind::Match(s, arms) => optional_read(s).or_else(|| arms.iter().find_map(|(_, v)| optional_read(v))),
+        ExprKind::If(c, a, b) => optional_read(c)
+            .or_else(|| optional_read(a))
+            .or_else(|| optional_read(b)),
+        ExprKind::Match(s, arms) => {
+            optional_read(s).or_else(|| arms.iter().find_map(|(_, v)| optional_read(v)))
+        }
         _ => None,
     }
 }
-

@@ -12,7 +12,14 @@ use crate::ir::{
 use crate::syntax::{Rule, docs_above, span_of};
 
 /// Metadata entries other than `property`.
-const MD_ENTRIES: [&str; 6] = ["message_type", "request_id", "stream_id", "response_status", "properties", "mutate"];
+const MD_ENTRIES: [&str; 6] = [
+    "message_type",
+    "request_id",
+    "stream_id",
+    "response_status",
+    "properties",
+    "mutate",
+];
 
 impl Lowerer {
     fn not_in_import(&mut self, f: &ParsedFile<'_>, def: &Pair<'_, Rule>, what: &str) -> bool {
@@ -53,11 +60,19 @@ impl Lowerer {
             span,
         };
         for s in &parts[1..] {
-            let Some(setting) = inner(s).into_iter().next() else { continue };
+            let Some(setting) = inner(s).into_iter().next() else {
+                continue;
+            };
             let v = inner(&setting);
             match setting.as_rule() {
                 Rule::codec_setting => p.codec = string_value(&v[0]).unwrap_or_default(),
-                Rule::endian_setting => p.endian = if v[0].as_str() == "little" { Endian::Little } else { Endian::Big },
+                Rule::endian_setting => {
+                    p.endian = if v[0].as_str() == "little" {
+                        Endian::Little
+                    } else {
+                        Endian::Big
+                    }
+                }
                 _ => p.max_frame = self.max_frame(f, &v),
             }
         }
@@ -65,7 +80,9 @@ impl Lowerer {
     }
 
     fn max_frame(&mut self, f: &ParsedFile<'_>, v: &[Pair<'_, Rule>]) -> u64 {
-        let n = int_value(&v[0]).and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+        let n = int_value(&v[0])
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0);
         let unit = match v.get(1).map(|u| u.as_str()) {
             Some("KiB") => 1u64 << 10,
             Some("MiB") => 1 << 20,
@@ -76,7 +93,10 @@ impl Lowerer {
             Some(m) if m > 0 => m,
             _ => {
                 let span = span_of(&v[0], f.file);
-                self.diags.push(Diagnostic::error("E0101", "invalid `max_frame`").primary(span, "must be a positive size that fits in 64 bits"));
+                self.diags.push(
+                    Diagnostic::error("E0101", "invalid `max_frame`")
+                        .primary(span, "must be a positive size that fits in 64 bits"),
+                );
                 DEFAULT_MAX_FRAME
             }
         }
@@ -88,14 +108,26 @@ impl Lowerer {
         let n = &name.name;
         let valid = n.len() <= 44
             && n.starts_with(|c: char| c.is_ascii_lowercase())
-            && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+            && n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         if valid {
             return;
         }
-        let fixed: String = n.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
-        let fixed = fixed.trim_start_matches(|c: char| c.is_ascii_digit()).chars().take(44).collect::<String>();
+        let fixed: String = n
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let fixed = fixed
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .chars()
+            .take(44)
+            .collect::<String>();
         let why = if n.len() > 44 {
-            format!("{} characters; at most 44 fit in a 63-character port name", n.len())
+            format!(
+                "{} characters; at most 44 fit in a 63-character port name",
+                n.len()
+            )
         } else {
             "only lowercase letters and digits, starting with a letter".to_string()
         };
@@ -109,7 +141,12 @@ impl Lowerer {
     }
 
     /// The frame named by a `metadata` or `reply` block.
-    fn frame_named(&mut self, f: &ParsedFile<'_>, p: &Pair<'_, Rule>, code: &'static str) -> Option<TypeId> {
+    fn frame_named(
+        &mut self,
+        f: &ParsedFile<'_>,
+        p: &Pair<'_, Rule>,
+        code: &'static str,
+    ) -> Option<TypeId> {
         let name = p.as_str();
         let span = span_of(p, f.file);
         match (self.schema.frame, self.names.get(name).copied()) {
@@ -140,39 +177,71 @@ impl Lowerer {
         }
         let parts = inner(def);
         let span = span_of(def, f.file);
-        let Some(frame) = self.frame_named(f, &parts[0], "E0503") else { return };
+        let Some(frame) = self.frame_named(f, &parts[0], "E0503") else {
+            return;
+        };
         if let Some(prev) = &self.schema.metadata {
             let ps = prev.span;
-            self.diags.push(Diagnostic::error("E0503", "a schema has one `metadata` block").primary(span, "second block").secondary(ps, "first block"));
+            self.diags.push(
+                Diagnostic::error("E0503", "a schema has one `metadata` block")
+                    .primary(span, "second block")
+                    .secondary(ps, "first block"),
+            );
             return;
         }
         let infos = self.frame_infos(frame);
         let cx = ExprCx::fields(f.file, &infos, infos.len());
-        let mut md = Metadata { span, message_type: None, request_id: None, stream_id: None, response_status: None, properties: vec![], mutate: None };
+        let mut md = Metadata {
+            span,
+            message_type: None,
+            request_id: None,
+            stream_id: None,
+            response_status: None,
+            properties: vec![],
+            mutate: None,
+        };
         for entry in &parts[1..] {
-            let Some(e) = inner(entry).into_iter().next() else { continue };
+            let Some(e) = inner(entry).into_iter().next() else {
+                continue;
+            };
             let ps = inner(&e);
             let espan = span_of(&e, f.file);
             if e.as_rule() == Rule::md_property {
                 let key = string_value(&ps[0]).unwrap_or_default();
                 let value = self.lower_expr(&ps[1], &cx);
                 self.check_property_value(&value);
-                md.properties.push(Property::Named { key, value, span: espan });
+                md.properties.push(Property::Named {
+                    key,
+                    value,
+                    span: espan,
+                });
                 continue;
             }
             let which = ps[0].as_str();
             match which {
-                "message_type" => md.message_type = Some(self.md_expr(&ps[1], &cx, ValueTy::MessageType)),
+                "message_type" => {
+                    md.message_type = Some(self.md_expr(&ps[1], &cx, ValueTy::MessageType))
+                }
                 "request_id" => md.request_id = Some(self.md_expr(&ps[1], &cx, ValueTy::Int)),
                 "stream_id" => md.stream_id = Some(self.md_expr(&ps[1], &cx, ValueTy::Int)),
-                "response_status" => md.response_status = Some(self.md_expr(&ps[1], &cx, ValueTy::ResponseStatus)),
+                "response_status" => {
+                    md.response_status = Some(self.md_expr(&ps[1], &cx, ValueTy::ResponseStatus))
+                }
                 "properties" => {
                     if let Some(r) = self.kv_field(f, &ps[1], &cx, false) {
-                        md.properties.push(Property::List { field: r, span: espan });
+                        md.properties.push(Property::List {
+                            field: r,
+                            span: espan,
+                        });
                     }
                 }
                 "mutate" => md.mutate = self.kv_field(f, &ps[1], &cx, true).map(|r| (r, espan)),
-                _ => self.unknown("metadata entry", which, span_of(&ps[0], f.file), &MD_ENTRIES),
+                _ => self.unknown(
+                    "metadata entry",
+                    which,
+                    span_of(&ps[0], f.file),
+                    &MD_ENTRIES,
+                ),
             }
         }
         self.schema.metadata = Some(md);
@@ -193,8 +262,10 @@ impl Lowerer {
         };
         if t != want && t != ValueTy::Unit {
             self.diags.push(
-                Diagnostic::error("E0503", "this metadata entry has the wrong type")
-                    .primary(e.span, format!("expected {}, found {}", ty_name(&want), ty_name(&e.ty))),
+                Diagnostic::error("E0503", "this metadata entry has the wrong type").primary(
+                    e.span,
+                    format!("expected {}, found {}", ty_name(&want), ty_name(&e.ty)),
+                ),
             );
         }
         e
@@ -205,38 +276,70 @@ impl Lowerer {
             ValueTy::Optional(t) => t.as_ref(),
             t => t,
         };
-        let ok = matches!(t, ValueTy::Text | ValueTy::Bytes | ValueTy::Int | ValueTy::Bool | ValueTy::Enum(_) | ValueTy::MessageType | ValueTy::ResponseStatus | ValueTy::Unit);
+        let ok = matches!(
+            t,
+            ValueTy::Text
+                | ValueTy::Bytes
+                | ValueTy::Int
+                | ValueTy::Bool
+                | ValueTy::Enum(_)
+                | ValueTy::MessageType
+                | ValueTy::ResponseStatus
+                | ValueTy::Unit
+        );
         if !ok {
             self.diags.push(
-                Diagnostic::error("E0503", "a property must be text, bytes, an integer, a bool or an enum")
-                    .primary(e.span, format!("this is {}", ty_name(&e.ty))),
+                Diagnostic::error(
+                    "E0503",
+                    "a property must be text, bytes, an integer, a bool or an enum",
+                )
+                .primary(e.span, format!("this is {}", ty_name(&e.ty))),
             );
         }
     }
 
     /// A key/value list field for `properties =` or `mutate =`.
-    fn kv_field(&mut self, f: &ParsedFile<'_>, p: &Pair<'_, Rule>, cx: &ExprCx<'_>, text_only: bool) -> Option<FieldRef> {
+    fn kv_field(
+        &mut self,
+        f: &ParsedFile<'_>,
+        p: &Pair<'_, Rule>,
+        cx: &ExprCx<'_>,
+        text_only: bool,
+    ) -> Option<FieldRef> {
         let e = self.lower_expr(p, cx);
         let ExprKind::Field(r) = &e.kind else {
             if e.ty != ValueTy::Unit {
-                self.diags.push(Diagnostic::error("E0306", "expected a key/value list field").primary(e.span, "not a field"));
+                self.diags.push(
+                    Diagnostic::error("E0306", "expected a key/value list field")
+                        .primary(e.span, "not a field"),
+                );
             }
             return None;
         };
         let info = &cx.fields[r.field];
         let ok = match &info.ty.kind {
             Ty::KvList { key, value, .. } if r.sub.is_empty() => {
-                !text_only || (matches!(key.kind, Ty::Bytes { text: true, .. }) && matches!(value.kind, Ty::Bytes { text: true, .. }))
+                !text_only
+                    || (matches!(key.kind, Ty::Bytes { text: true, .. })
+                        && matches!(value.kind, Ty::Bytes { text: true, .. }))
             }
             _ => false,
         };
         if !ok {
-            let what = if text_only { "a `str => str` key/value list" } else { "a key/value list" };
+            let what = if text_only {
+                "a `str => str` key/value list"
+            } else {
+                "a key/value list"
+            };
             let _ = f;
             self.diags.push(
                 Diagnostic::error("E0306", format!("expected {what}"))
                     .primary(e.span, format!("this is {}", ty_name(&e.ty)))
-                    .help(if text_only { "mutations write text headers: use a field like `[str(u8) => str(u16); …]`" } else { "use a field like `headers: [str(u8) => str(u16); size header_len]`" }),
+                    .help(if text_only {
+                        "mutations write text headers: use a field like `[str(u8) => str(u16); …]`"
+                    } else {
+                        "use a field like `headers: [str(u8) => str(u16); size header_len]`"
+                    }),
             );
             return None;
         }
@@ -250,7 +353,11 @@ impl Lowerer {
         let parts = inner(def);
         let span = span_of(def, f.file);
         let kind_name = parts[0].as_str();
-        let mut params: Vec<crate::ir::Ident> = parts[1..].iter().take_while(|p| p.as_rule() == Rule::ident).map(|p| Self::ident(p, f.file)).collect();
+        let mut params: Vec<crate::ir::Ident> = parts[1..]
+            .iter()
+            .take_while(|p| p.as_rule() == Rule::ident)
+            .map(|p| Self::ident(p, f.file))
+            .collect();
         // The last name before the block is the frame the reply builds.
         params.pop();
         let target_pair = &parts[params.len() + 1];
@@ -258,39 +365,78 @@ impl Lowerer {
             ("error", 2) => ReplyKind::Error,
             ("heartbeat", 1) => ReplyKind::Heartbeat,
             ("error", _) | ("heartbeat", _) => {
-                let want = if kind_name == "error" { "`reply error(req, err)`" } else { "`reply heartbeat(req)`" };
-                self.diags.push(Diagnostic::error("E0504", format!("wrong parameters for a {kind_name} reply")).primary(span_of(&parts[0], f.file), format!("expected {want}")));
+                let want = if kind_name == "error" {
+                    "`reply error(req, err)`"
+                } else {
+                    "`reply heartbeat(req)`"
+                };
+                self.diags.push(
+                    Diagnostic::error("E0504", format!("wrong parameters for a {kind_name} reply"))
+                        .primary(span_of(&parts[0], f.file), format!("expected {want}")),
+                );
                 return;
             }
             _ => {
-                self.unknown("reply", kind_name, span_of(&parts[0], f.file), &["error", "heartbeat"]);
+                self.unknown(
+                    "reply",
+                    kind_name,
+                    span_of(&parts[0], f.file),
+                    &["error", "heartbeat"],
+                );
                 return;
             }
         };
-        let Some(target) = self.frame_named(f, target_pair, "E0504") else { return };
-        let existing = if kind == ReplyKind::Error { &self.schema.error_reply } else { &self.schema.heartbeat_reply };
+        let Some(target) = self.frame_named(f, target_pair, "E0504") else {
+            return;
+        };
+        let existing = if kind == ReplyKind::Error {
+            &self.schema.error_reply
+        } else {
+            &self.schema.heartbeat_reply
+        };
         if let Some(prev) = existing {
             let ps = prev.span;
-            self.diags.push(Diagnostic::error("E0504", format!("a second `{kind_name}` reply")).primary(span, "second").secondary(ps, "first"));
+            self.diags.push(
+                Diagnostic::error("E0504", format!("a second `{kind_name}` reply"))
+                    .primary(span, "second")
+                    .secondary(ps, "first"),
+            );
             return;
         }
         let infos = self.frame_infos(target);
         let mut cx = ExprCx::fields(f.file, &[], 0);
-        cx.params = Some((params[0].name.clone(), params.get(1).map(|p| p.name.clone())));
+        cx.params = Some((
+            params[0].name.clone(),
+            params.get(1).map(|p| p.name.clone()),
+        ));
         let mut assigns = Vec::new();
         for a in &parts[params.len() + 2..] {
             if let Some(assign) = self.lower_assign(f, a, target, &infos, &cx) {
                 assigns.push(assign);
             }
         }
-        let reply = Reply { kind, req: params[0].clone(), err: params.get(1).cloned(), target, assigns, span };
+        let reply = Reply {
+            kind,
+            req: params[0].clone(),
+            err: params.get(1).cloned(),
+            target,
+            assigns,
+            span,
+        };
         match kind {
             ReplyKind::Error => self.schema.error_reply = Some(reply),
             ReplyKind::Heartbeat => self.schema.heartbeat_reply = Some(reply),
         }
     }
 
-    fn lower_assign(&mut self, f: &ParsedFile<'_>, a: &Pair<'_, Rule>, target: TypeId, infos: &[FieldInfo], cx: &ExprCx<'_>) -> Option<Assign> {
+    fn lower_assign(
+        &mut self,
+        f: &ParsedFile<'_>,
+        a: &Pair<'_, Rule>,
+        target: TypeId,
+        infos: &[FieldInfo],
+        cx: &ExprCx<'_>,
+    ) -> Option<Assign> {
         let ps = inner(a);
         let span = span_of(a, f.file);
         let path = inner(&ps[0]);
@@ -299,17 +445,28 @@ impl Lowerer {
         let s = self.schema.as_struct(target)?.clone();
         let field = &s.fields[r.field];
         if r.sub.is_empty() && !matches!(field.value, FieldValue::Plain) {
-            let what = if matches!(field.value, FieldValue::Const(_)) { "a constant" } else { "derived" };
+            let what = if matches!(field.value, FieldValue::Const(_)) {
+                "a constant"
+            } else {
+                "derived"
+            };
             self.diags.push(
-                Diagnostic::error("E0406", format!("`{}` is {what} and cannot be assigned", ps[0].as_str()))
-                    .primary(span_of(&ps[0], f.file), "assigned here")
-                    .secondary(field.span, "its value is fixed by the schema"),
+                Diagnostic::error(
+                    "E0406",
+                    format!("`{}` is {what} and cannot be assigned", ps[0].as_str()),
+                )
+                .primary(span_of(&ps[0], f.file), "assigned here")
+                .secondary(field.span, "its value is fixed by the schema"),
             );
             return None;
         }
         let slot = self.slot_of(&s, &r)?;
         let value = self.lower_value(f, &ps[1], &slot, cx);
-        Some(Assign { target: r, value, span })
+        Some(Assign {
+            target: r,
+            value,
+            span,
+        })
     }
 
     /// What an assignment path points at.
@@ -320,7 +477,9 @@ impl Lowerer {
         for step in &r.sub {
             let Ty::Named(id) = &ty.kind else { return None };
             match (&self.schema.ty(*id).kind, step) {
-                (TypeKind::Bits(b), SubField::Bit(i)) => return Some(Slot::Bit(b.fields.get(*i)?.ty)),
+                (TypeKind::Bits(b), SubField::Bit(i)) => {
+                    return Some(Slot::Bit(b.fields.get(*i)?.ty));
+                }
                 (TypeKind::Struct(inner), SubField::Field(i)) => {
                     let g = inner.fields.get(*i)?;
                     optional = g.condition.is_some();
@@ -333,7 +492,13 @@ impl Lowerer {
     }
 
     /// A reply value, coerced to the slot it is assigned to.
-    fn lower_value(&mut self, f: &ParsedFile<'_>, p: &Pair<'_, Rule>, slot: &Slot, cx: &ExprCx<'_>) -> Expr {
+    fn lower_value(
+        &mut self,
+        f: &ParsedFile<'_>,
+        p: &Pair<'_, Rule>,
+        slot: &Slot,
+        cx: &ExprCx<'_>,
+    ) -> Expr {
         match slot {
             Slot::Bit(bt) => {
                 let e = self.lower_expr(p, cx);
@@ -347,28 +512,57 @@ impl Lowerer {
             }
             Slot::Field(ty, optional) => {
                 let e = self.value_for(f, p, ty, cx);
-                if *optional { wrap(Coercion::Present, e) } else { e }
+                if *optional {
+                    wrap(Coercion::Present, e)
+                } else {
+                    e
+                }
             }
         }
     }
 
     /// A value of a wire type: literals take the type's shape, other values are coerced.
-    fn value_for(&mut self, f: &ParsedFile<'_>, p: &Pair<'_, Rule>, ty: &Type, cx: &ExprCx<'_>) -> Expr {
+    fn value_for(
+        &mut self,
+        f: &ParsedFile<'_>,
+        p: &Pair<'_, Rule>,
+        ty: &Type,
+        cx: &ExprCx<'_>,
+    ) -> Expr {
         let x = unwrap_primary(p);
         let span = span_of(p, f.file);
         let text = p.as_str().to_string();
         match (x.as_rule(), &ty.kind) {
             (Rule::kv_lit, Ty::KvList { key, value, .. }) => {
-                let pairs = inner(&x).iter().map(|kv| {
-                    let ps = inner(kv);
-                    (self.value_for(f, &ps[0], key, cx), self.value_for(f, &ps[1], value, cx))
-                }).collect();
-                Expr { kind: ExprKind::KvLit(pairs), ty: ValueTy::KvList, span, text }
+                let pairs = inner(&x)
+                    .iter()
+                    .map(|kv| {
+                        let ps = inner(kv);
+                        (
+                            self.value_for(f, &ps[0], key, cx),
+                            self.value_for(f, &ps[1], value, cx),
+                        )
+                    })
+                    .collect();
+                Expr {
+                    kind: ExprKind::KvLit(pairs),
+                    ty: ValueTy::KvList,
+                    span,
+                    text,
+                }
             }
             (Rule::list_lit, Ty::List { elem, .. }) => {
-                let items = inner(&x).iter().map(|v| self.value_for(f, v, elem, cx)).collect();
+                let items = inner(&x)
+                    .iter()
+                    .map(|v| self.value_for(f, v, elem, cx))
+                    .collect();
                 let vt = super::exprs::value_ty(&self.schema, elem);
-                Expr { kind: ExprKind::ListLit(items), ty: ValueTy::List(Box::new(vt)), span, text }
+                Expr {
+                    kind: ExprKind::ListLit(items),
+                    ty: ValueTy::List(Box::new(vt)),
+                    span,
+                    text,
+                }
             }
             (Rule::struct_lit, _) => {
                 let lit = self.struct_lit(f, &x, cx);
@@ -386,19 +580,46 @@ impl Lowerer {
         let text = x.as_str().to_string();
         let ps = inner(x);
         let name = ps[0].as_str();
-        let Some(id) = self.names.get(name).copied().filter(|id| matches!(self.schema.ty(*id).kind, TypeKind::Struct(_))) else {
-            let cands: Vec<String> = self.schema.types.iter().filter(|t| matches!(t.kind, TypeKind::Struct(_))).map(|t| t.name.name.clone()).collect();
+        let Some(id) = self
+            .names
+            .get(name)
+            .copied()
+            .filter(|id| matches!(self.schema.ty(*id).kind, TypeKind::Struct(_)))
+        else {
+            let cands: Vec<String> = self
+                .schema
+                .types
+                .iter()
+                .filter(|t| matches!(t.kind, TypeKind::Struct(_)))
+                .map(|t| t.name.name.clone())
+                .collect();
             let cands: Vec<&str> = cands.iter().map(String::as_str).collect();
             self.unknown("struct", name, span_of(&ps[0], f.file), &cands);
-            return Expr { kind: ExprKind::Int(0), ty: ValueTy::Unit, span, text };
+            return Expr {
+                kind: ExprKind::Int(0),
+                ty: ValueTy::Unit,
+                span,
+                text,
+            };
         };
-        let s = self.schema.as_struct(id).cloned().unwrap_or(crate::ir::Struct { fields: vec![], is_frame: false });
+        let s = self
+            .schema
+            .as_struct(id)
+            .cloned()
+            .unwrap_or(crate::ir::Struct {
+                fields: vec![],
+                is_frame: false,
+            });
         let mut fields = Vec::new();
         for lf in &ps[1..] {
             let lps = inner(lf);
             let fname = lps[0].as_str();
             let Some(i) = s.field_named(fname) else {
-                let cands: Vec<String> = s.fields.iter().filter_map(|g| g.name.as_ref().map(|n| n.name.clone())).collect();
+                let cands: Vec<String> = s
+                    .fields
+                    .iter()
+                    .filter_map(|g| g.name.as_ref().map(|n| n.name.clone()))
+                    .collect();
                 let cands: Vec<&str> = cands.iter().map(String::as_str).collect();
                 self.unknown("field", fname, span_of(&lps[0], f.file), &cands);
                 continue;
@@ -406,17 +627,29 @@ impl Lowerer {
             let g = &s.fields[i];
             if !matches!(g.value, FieldValue::Plain) {
                 self.diags.push(
-                    Diagnostic::error("E0406", format!("`{fname}` is computed by the schema and cannot be set"))
-                        .primary(span_of(&lps[0], f.file), "set here")
-                        .secondary(g.span, "fixed by the schema"),
+                    Diagnostic::error(
+                        "E0406",
+                        format!("`{fname}` is computed by the schema and cannot be set"),
+                    )
+                    .primary(span_of(&lps[0], f.file), "set here")
+                    .secondary(g.span, "fixed by the schema"),
                 );
                 continue;
             }
             let v = self.value_for(f, &lps[1], &g.ty, cx);
-            let v = if g.condition.is_some() { wrap(Coercion::Present, v) } else { v };
+            let v = if g.condition.is_some() {
+                wrap(Coercion::Present, v)
+            } else {
+                v
+            };
             fields.push((i, v));
         }
-        Expr { kind: ExprKind::StructLit(id, fields), ty: ValueTy::Struct(id), span, text }
+        Expr {
+            kind: ExprKind::StructLit(id, fields),
+            ty: ValueTy::Struct(id),
+            span,
+            text,
+        }
     }
 
     /// Converts a value to a field type, or reports a mismatch.
@@ -428,12 +661,26 @@ impl Lowerer {
         let target = super::exprs::value_ty(&self.schema, ty);
         let coercion = match (&ty.kind, &vt) {
             (_, t) if *t == target => return e,
-            (Ty::Bytes { text: true, .. }, ValueTy::Enum(_) | ValueTy::ErrorKind | ValueTy::MessageType | ValueTy::ResponseStatus) => Some(Coercion::VariantName),
+            (
+                Ty::Bytes { text: true, .. },
+                ValueTy::Enum(_)
+                | ValueTy::ErrorKind
+                | ValueTy::MessageType
+                | ValueTy::ResponseStatus,
+            ) => Some(Coercion::VariantName),
             (Ty::Bytes { text: true, .. }, ValueTy::Int) => Some(Coercion::Decimal),
             (Ty::Bytes { text: false, .. }, ValueTy::Text) => Some(Coercion::TextToBytes),
             (Ty::Bytes { text: false, .. }, ValueTy::Struct(_)) => Some(Coercion::EncodeToBytes),
-            (Ty::Named(id), ValueTy::Text) if matches!(self.schema.ty(*id).kind, TypeKind::Extern(_)) => return Expr { ty: target, ..e },
-            (Ty::Union(u), _) => u.arms.iter().position(|a| super::exprs::value_ty(&self.schema, &a.ty) == vt).map(Coercion::ToArm),
+            (Ty::Named(id), ValueTy::Text)
+                if matches!(self.schema.ty(*id).kind, TypeKind::Extern(_)) =>
+            {
+                return Expr { ty: target, ..e };
+            }
+            (Ty::Union(u), _) => u
+                .arms
+                .iter()
+                .position(|a| super::exprs::value_ty(&self.schema, &a.ty) == vt)
+                .map(Coercion::ToArm),
             _ => None,
         };
         match coercion {
@@ -441,7 +688,10 @@ impl Lowerer {
             None => {
                 self.diags.push(
                     Diagnostic::error("E0301", "mismatched types")
-                        .primary(e.span, format!("expected {}, found {}", ty_name(&target), ty_name(&vt)))
+                        .primary(
+                            e.span,
+                            format!("expected {}, found {}", ty_name(&target), ty_name(&vt)),
+                        )
                         .secondary(ty.span, "the field's type"),
                 );
                 e
@@ -451,10 +701,11 @@ impl Lowerer {
 
     fn expect(&mut self, e: &Expr, want: &ValueTy) {
         if e.ty != *want && e.ty != ValueTy::Unit {
-            self.diags.push(
-                Diagnostic::error("E0301", "mismatched types")
-                    .primary(e.span, format!("expected {}, found {}", ty_name(want), ty_name(&e.ty))),
-            );
+            self.diags
+                .push(Diagnostic::error("E0301", "mismatched types").primary(
+                    e.span,
+                    format!("expected {}, found {}", ty_name(want), ty_name(&e.ty)),
+                ));
         }
     }
 }
@@ -475,7 +726,12 @@ fn wrap(c: Coercion, e: Expr) -> Expr {
         Coercion::TextToBytes | Coercion::EncodeToBytes => ValueTy::Bytes,
         Coercion::ToArm(_) => ValueTy::Unit,
     };
-    Expr { kind: ExprKind::Coerce(c, Box::new(e)), ty, span, text }
+    Expr {
+        kind: ExprKind::Coerce(c, Box::new(e)),
+        ty,
+        span,
+        text,
+    }
 }
 
 /// The single literal inside `expr → primary → literal`, if that is all there is.
@@ -484,9 +740,10 @@ fn unwrap_primary<'t>(p: &Pair<'t, Rule>) -> Pair<'t, Rule> {
     loop {
         let kids = inner(&cur);
         match (cur.as_rule(), kids.as_slice()) {
-            (Rule::expr | Rule::expr_ns | Rule::primary | Rule::primary_ns, [one]) => cur = one.clone(),
+            (Rule::expr | Rule::expr_ns | Rule::primary | Rule::primary_ns, [one]) => {
+                cur = one.clone()
+            }
             _ => return cur,
         }
     }
 }
-

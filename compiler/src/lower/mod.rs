@@ -38,7 +38,13 @@ pub fn lower_files(files: &[ParsedFile<'_>]) -> Result<Schema, Diagnostics> {
             l.declare(f, item);
         }
     }
-    for pass in [Pass::Enums, Pass::Bits, Pass::Structs, Pass::Protocol, Pass::Mesh] {
+    for pass in [
+        Pass::Enums,
+        Pass::Bits,
+        Pass::Structs,
+        Pass::Protocol,
+        Pass::Mesh,
+    ] {
         for f in files {
             for item in &f.items {
                 l.lower_item(f, item, pass);
@@ -46,7 +52,11 @@ pub fn lower_files(files: &[ParsedFile<'_>]) -> Result<Schema, Diagnostics> {
         }
     }
     l.check_frame();
-    if l.diags.has_errors() { Err(l.diags) } else { Ok(l.schema) }
+    if l.diags.has_errors() {
+        Err(l.diags)
+    } else {
+        Ok(l.schema)
+    }
 }
 
 /// Items are lowered in passes so that every name is known before it is used.
@@ -92,14 +102,22 @@ pub(crate) fn inner<'t>(p: &Pair<'t, Rule>) -> Vec<Pair<'t, Rule>> {
 impl Lowerer {
     /// An identifier from an `ident` pair.
     pub(crate) fn ident(p: &Pair<'_, Rule>, file: FileId) -> Ident {
-        Ident { name: p.as_str().to_string(), span: span_of(p, file) }
+        Ident {
+            name: p.as_str().to_string(),
+            span: span_of(p, file),
+        }
     }
 
     /// Registers a named type so later items can refer to it.
     fn declare(&mut self, f: &ParsedFile<'_>, item: &Pair<'_, Rule>) {
-        let Some(def) = inner(item).into_iter().next() else { return };
+        let Some(def) = inner(item).into_iter().next() else {
+            return;
+        };
         let kind = def.as_rule();
-        if !matches!(kind, Rule::enum_def | Rule::bits_def | Rule::struct_def | Rule::extern_def) {
+        if !matches!(
+            kind,
+            Rule::enum_def | Rule::bits_def | Rule::struct_def | Rule::extern_def
+        ) {
             return;
         }
         let parts = inner(&def);
@@ -111,7 +129,13 @@ impl Lowerer {
         let name = Self::ident(name_pair, f.file);
         self.check_name(&name, "type");
         let docs = crate::syntax::docs_above(f.text, def.as_span().start());
-        let id = self.add_type(name, docs, TypeKind::Extern(Extern { rust_path: String::new() }));
+        let id = self.add_type(
+            name,
+            docs,
+            TypeKind::Extern(Extern {
+                rust_path: String::new(),
+            }),
+        );
         self.declared.insert((f.file, def.as_span().start()), id);
     }
 
@@ -121,10 +145,13 @@ impl Lowerer {
         if let Some(prev) = self.names.get(&name.name) {
             let prev_span = self.schema.ty(*prev).name.span;
             self.diags.push(
-                Diagnostic::error("E0202", format!("the name `{}` is defined twice", name.name))
-                    .primary(name.span, "defined again here")
-                    .secondary(prev_span, "first defined here")
-                    .help("rename one of them"),
+                Diagnostic::error(
+                    "E0202",
+                    format!("the name `{}` is defined twice", name.name),
+                )
+                .primary(name.span, "defined again here")
+                .secondary(prev_span, "first defined here")
+                .help("rename one of them"),
             );
         } else {
             self.names.insert(name.name.clone(), id);
@@ -134,7 +161,9 @@ impl Lowerer {
     }
 
     fn lower_item(&mut self, f: &ParsedFile<'_>, item: &Pair<'_, Rule>, pass: Pass) {
-        let Some(def) = inner(item).into_iter().next() else { return };
+        let Some(def) = inner(item).into_iter().next() else {
+            return;
+        };
         let id = self.declared.get(&(f.file, def.as_span().start())).copied();
         match (def.as_rule(), pass) {
             (Rule::enum_def, Pass::Enums) => self.lower_enum(f, &def, id),
@@ -149,7 +178,9 @@ impl Lowerer {
     }
 
     fn lower_extern(&mut self, f: &ParsedFile<'_>, def: &Pair<'_, Rule>, id: Option<TypeId>) {
-        let (Some(id), Some(path)) = (id, inner(def).get(1).cloned()) else { return };
+        let (Some(id), Some(path)) = (id, inner(def).get(1).cloned()) else {
+            return;
+        };
         let text = exprs::string_value(&path).unwrap_or_default();
         let valid = !text.is_empty()
             && text.split("::").all(|seg| {
@@ -158,8 +189,10 @@ impl Lowerer {
             });
         if !valid {
             self.diags.push(
-                Diagnostic::error("E0101", format!("`{text}` is not a Rust path"))
-                    .primary(span_of(&path, f.file), "expected a path such as \"my_crate::codecs::MyType\""),
+                Diagnostic::error("E0101", format!("`{text}` is not a Rust path")).primary(
+                    span_of(&path, f.file),
+                    "expected a path such as \"my_crate::codecs::MyType\"",
+                ),
             );
         }
         self.schema.types[id.index()].kind = TypeKind::Extern(Extern { rust_path: text });
@@ -169,9 +202,12 @@ impl Lowerer {
     pub(crate) fn check_name(&mut self, name: &Ident, what: &str) {
         if KEYWORDS.contains(&name.name.as_str()) || RUST_KEYWORDS.contains(&name.name.as_str()) {
             self.diags.push(
-                Diagnostic::error("E0206", format!("`{}` is a keyword and cannot name a {what}", name.name))
-                    .primary(name.span, "keyword used as a name")
-                    .help(format!("choose another name, such as `{}_`", name.name)),
+                Diagnostic::error(
+                    "E0206",
+                    format!("`{}` is a keyword and cannot name a {what}", name.name),
+                )
+                .primary(name.span, "keyword used as a name")
+                .help(format!("choose another name, such as `{}_`", name.name)),
             );
         }
     }
@@ -211,8 +247,8 @@ pub(crate) fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a
 /// Words of the language that cannot be names.
 const KEYWORDS: &[&str] = &[
     "bool", "bytes", "str", "varint", "zigzag", "u8", "u16", "u32", "u64", "i8", "i16", "i32",
-    "i64", "f32", "f64", "match", "if", "else", "where", "nul", "self", "true", "false",
-    "import", "protocol", "enum", "bits", "struct", "frame", "extern", "metadata", "reply",
+    "i64", "f32", "f64", "match", "if", "else", "where", "nul", "self", "true", "false", "import",
+    "protocol", "enum", "bits", "struct", "frame", "extern", "metadata", "reply",
 ];
 
 /// Rust keywords, which generated code cannot use as names.

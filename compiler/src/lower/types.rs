@@ -29,7 +29,11 @@ pub(crate) fn parse_int_ty(name: &str) -> Option<IntTy> {
         return None;
     }
     let bits: u8 = digits.parse().ok()?;
-    (1..=64).contains(&bits).then_some(IntTy { bits, signed, endian })
+    (1..=64).contains(&bits).then_some(IntTy {
+        bits,
+        signed,
+        endian,
+    })
 }
 
 fn whole_bytes(i: &IntTy) -> bool {
@@ -37,14 +41,21 @@ fn whole_bytes(i: &IntTy) -> bool {
 }
 
 impl Lowerer {
-    pub(super) fn lower_enum(&mut self, f: &ParsedFile<'_>, def: &Pair<'_, Rule>, id: Option<TypeId>) {
+    pub(super) fn lower_enum(
+        &mut self,
+        f: &ParsedFile<'_>,
+        def: &Pair<'_, Rule>,
+        id: Option<TypeId>,
+    ) {
         let Some(id) = id else { return };
         let parts = inner(def);
         let repr = self.repr(&parts[1], f, false);
         let mut variants: Vec<Variant> = Vec::new();
         let mut unknown = None;
         for entry in &parts[2..] {
-            let Some(e) = inner(entry).into_iter().next() else { continue };
+            let Some(e) = inner(entry).into_iter().next() else {
+                continue;
+            };
             let docs = docs_above(f.text, entry.as_span().start());
             let ps = inner(&e);
             if unknown.is_some() {
@@ -68,58 +79,92 @@ impl Lowerer {
                         continue;
                     };
                     self.check_variant(&variants, &name, value, repr, span_of(&ps[1], f.file));
-                    variants.push(Variant { name, value, doc: docs });
+                    variants.push(Variant {
+                        name,
+                        value,
+                        doc: docs,
+                    });
                 }
             }
         }
-        if let Some(u) = &unknown {
-            if let Some(v) = variants.iter().find(|v| v.name.name == u.name) {
-                let span = v.name.span;
-                self.diags.push(
-                    Diagnostic::error("E0202", format!("the variant `{}` is defined twice", u.name))
-                        .primary(u.span, "used again for unknown values")
-                        .secondary(span, "first defined here"),
-                );
-            }
+        if let Some(u) = &unknown
+            && let Some(v) = variants.iter().find(|v| v.name.name == u.name)
+        {
+            let span = v.name.span;
+            self.diags.push(
+                Diagnostic::error(
+                    "E0202",
+                    format!("the variant `{}` is defined twice", u.name),
+                )
+                .primary(u.span, "used again for unknown values")
+                .secondary(span, "first defined here"),
+            );
         }
-        self.schema.types[id.index()].kind = TypeKind::Enum(Enum { repr, variants, unknown });
+        self.schema.types[id.index()].kind = TypeKind::Enum(Enum {
+            repr,
+            variants,
+            unknown,
+        });
     }
 
-    fn check_variant(&mut self, prev: &[Variant], name: &crate::ir::Ident, value: i128, repr: IntTy, span: Span) {
+    fn check_variant(
+        &mut self,
+        prev: &[Variant],
+        name: &crate::ir::Ident,
+        value: i128,
+        repr: IntTy,
+        span: Span,
+    ) {
         if let Some(p) = prev.iter().find(|p| p.name.name == name.name) {
             let ps = p.name.span;
             self.diags.push(
-                Diagnostic::error("E0202", format!("the variant `{}` is defined twice", name.name))
-                    .primary(name.span, "defined again here")
-                    .secondary(ps, "first defined here"),
+                Diagnostic::error(
+                    "E0202",
+                    format!("the variant `{}` is defined twice", name.name),
+                )
+                .primary(name.span, "defined again here")
+                .secondary(ps, "first defined here"),
             );
         }
         let (min, max) = range_of(repr);
         if value < min || value > max {
             let ty = format!("{}{}", if repr.signed { "i" } else { "u" }, repr.bits);
             self.diags.push(
-                Diagnostic::error("E0302", format!("the value {value} does not fit the enum's `{ty}`"))
-                    .primary(span, format!("`{ty}` holds {min} to {max}"))
-                    .help("widen the enum's representation or change the value"),
+                Diagnostic::error(
+                    "E0302",
+                    format!("the value {value} does not fit the enum's `{ty}`"),
+                )
+                .primary(span, format!("`{ty}` holds {min} to {max}"))
+                .help("widen the enum's representation or change the value"),
             );
         } else if let Some(p) = prev.iter().find(|p| p.value == value) {
             let ps = p.name.span;
             self.diags.push(
-                Diagnostic::error("E0302", format!("the value {value} is used by two variants"))
-                    .primary(span, "used again here")
-                    .secondary(ps, format!("already the value of `{}`", p.name.name)),
+                Diagnostic::error(
+                    "E0302",
+                    format!("the value {value} is used by two variants"),
+                )
+                .primary(span, "used again here")
+                .secondary(ps, format!("already the value of `{}`", p.name.name)),
             );
         }
     }
 
     /// Reads an enum or bits representation: `u3`, `u16le`.
     fn repr(&mut self, p: &Pair<'_, Rule>, f: &ParsedFile<'_>, bits_group: bool) -> IntTy {
-        let fallback = IntTy { bits: 8, signed: false, endian: None };
+        let fallback = IntTy {
+            bits: 8,
+            signed: false,
+            endian: None,
+        };
         match parse_int_ty(p.as_str()) {
             Some(i) if bits_group && (!whole_bytes(&i) || i.signed) => {
                 self.diags.push(
-                    Diagnostic::error("E0304", format!("a bit group cannot be packed into `{}`", p.as_str()))
-                        .primary(span_of(p, f.file), "expected `u8`, `u16`, `u32` or `u64`"),
+                    Diagnostic::error(
+                        "E0304",
+                        format!("a bit group cannot be packed into `{}`", p.as_str()),
+                    )
+                    .primary(span_of(p, f.file), "expected `u8`, `u16`, `u32` or `u64`"),
                 );
                 fallback
             }
@@ -141,7 +186,12 @@ impl Lowerer {
         }
     }
 
-    pub(super) fn lower_named_bits(&mut self, f: &ParsedFile<'_>, def: &Pair<'_, Rule>, id: Option<TypeId>) {
+    pub(super) fn lower_named_bits(
+        &mut self,
+        f: &ParsedFile<'_>,
+        def: &Pair<'_, Rule>,
+        id: Option<TypeId>,
+    ) {
         let Some(id) = id else { return };
         let parts = inner(def);
         let bits = self.lower_bits_body(f, &parts[1], &parts[2]);
@@ -149,7 +199,12 @@ impl Lowerer {
     }
 
     /// A bit group from its container type and `{ … }` body.
-    fn lower_bits_body(&mut self, f: &ParsedFile<'_>, repr: &Pair<'_, Rule>, body: &Pair<'_, Rule>) -> Bits {
+    fn lower_bits_body(
+        &mut self,
+        f: &ParsedFile<'_>,
+        repr: &Pair<'_, Rule>,
+        body: &Pair<'_, Rule>,
+    ) -> Bits {
         let repr_ty = self.repr(repr, f, true);
         let mut fields: Vec<BitField> = Vec::new();
         let mut total: u32 = 0;
@@ -161,12 +216,19 @@ impl Lowerer {
             };
             if let Some(n) = &name {
                 self.check_name(n, "bit member");
-                if let Some(prev) = fields.iter().filter_map(|b| b.name.as_ref()).find(|p| p.name == n.name) {
+                if let Some(prev) = fields
+                    .iter()
+                    .filter_map(|b| b.name.as_ref())
+                    .find(|p| p.name == n.name)
+                {
                     let ps2 = prev.span;
                     self.diags.push(
-                        Diagnostic::error("E0202", format!("the member `{}` is defined twice", n.name))
-                            .primary(n.span, "defined again here")
-                            .secondary(ps2, "first defined here"),
+                        Diagnostic::error(
+                            "E0202",
+                            format!("the member `{}` is defined twice", n.name),
+                        )
+                        .primary(n.span, "defined again here")
+                        .secondary(ps2, "first defined here"),
                     );
                 }
             }
@@ -178,26 +240,48 @@ impl Lowerer {
                 _ => int_value(v),
             });
             if let (Some(v), Some(p)) = (value, ps.get(2)) {
-                let max = if width >= 64 { i128::from(u64::MAX) } else { (1i128 << width) - 1 };
+                let max = if width >= 64 {
+                    i128::from(u64::MAX)
+                } else {
+                    (1i128 << width) - 1
+                };
                 if v < 0 || v > max {
                     self.diags.push(
-                        Diagnostic::error("E0305", format!("the constant {v} does not fit in {width} bits"))
-                            .primary(span_of(p, f.file), format!("at most {max}")),
+                        Diagnostic::error(
+                            "E0305",
+                            format!("the constant {v} does not fit in {width} bits"),
+                        )
+                        .primary(span_of(p, f.file), format!("at most {max}")),
                     );
                 }
             }
             let doc = docs_above(f.text, m.as_span().start());
-            fields.push(BitField { name, ty, value, doc, span: span_of(&m, f.file) });
+            fields.push(BitField {
+                name,
+                ty,
+                value,
+                doc,
+                span: span_of(&m, f.file),
+            });
         }
         if total != u32::from(repr_ty.bits) {
             self.diags.push(
-                Diagnostic::error("E0303", format!("the members take {total} bits, but the group is {} bits wide", repr_ty.bits))
-                    .primary(span_of(body, f.file), format!("{total} bits here"))
-                    .secondary(span_of(repr, f.file), format!("{} bits", repr_ty.bits))
-                    .help("add a reserved member such as `_: u3`, or change a width"),
+                Diagnostic::error(
+                    "E0303",
+                    format!(
+                        "the members take {total} bits, but the group is {} bits wide",
+                        repr_ty.bits
+                    ),
+                )
+                .primary(span_of(body, f.file), format!("{total} bits here"))
+                .secondary(span_of(repr, f.file), format!("{} bits", repr_ty.bits))
+                .help("add a reserved member such as `_: u3`, or change a width"),
             );
         }
-        Bits { repr: repr_ty, fields }
+        Bits {
+            repr: repr_ty,
+            fields,
+        }
     }
 
     fn bit_ty(&mut self, f: &ParsedFile<'_>, p: &Pair<'_, Rule>) -> BitTy {
@@ -205,10 +289,11 @@ impl Lowerer {
         if name == "bool" {
             return BitTy::Bool;
         }
-        if let Some(i) = parse_int_ty(name) {
-            if !i.signed && i.endian.is_none() {
-                return BitTy::Uint(i.bits);
-            }
+        if let Some(i) = parse_int_ty(name)
+            && !i.signed
+            && i.endian.is_none()
+        {
+            return BitTy::Uint(i.bits);
         }
         match self.names.get(name).copied() {
             Some(id) if matches!(self.schema.ty(id).kind, TypeKind::Enum(_)) => BitTy::Enum(id),
@@ -221,7 +306,11 @@ impl Lowerer {
             }
             None => {
                 let cands = self.enum_names();
-                let cands: Vec<&str> = cands.iter().map(String::as_str).chain(["bool", "u1", "u8"]).collect();
+                let cands: Vec<&str> = cands
+                    .iter()
+                    .map(String::as_str)
+                    .chain(["bool", "u1", "u8"])
+                    .collect();
                 self.unknown("type", name, span_of(p, f.file), &cands);
                 BitTy::Uint(1)
             }
@@ -237,7 +326,12 @@ impl Lowerer {
             .collect()
     }
 
-    pub(super) fn lower_struct(&mut self, f: &ParsedFile<'_>, def: &Pair<'_, Rule>, id: Option<TypeId>) {
+    pub(super) fn lower_struct(
+        &mut self,
+        f: &ParsedFile<'_>,
+        def: &Pair<'_, Rule>,
+        id: Option<TypeId>,
+    ) {
         let Some(id) = id else { return };
         let parts = inner(def);
         let is_frame = parts[0].as_str() == "frame";
@@ -274,14 +368,24 @@ impl Lowerer {
         }
     }
 
-    fn lower_member(&mut self, f: &ParsedFile<'_>, m: &Pair<'_, Rule>, sname: &str, sid: TypeId, prev: &[Field]) -> Option<Field> {
+    fn lower_member(
+        &mut self,
+        f: &ParsedFile<'_>,
+        m: &Pair<'_, Rule>,
+        sname: &str,
+        sid: TypeId,
+        prev: &[Field],
+    ) -> Option<Field> {
         let body = inner(m).into_iter().next()?;
         let span = span_of(m, f.file);
         let doc = docs_above(f.text, m.as_span().start());
         let plain = |ty: Ty, ty_span: Span| Field {
             name: None,
             doc: doc.clone(),
-            ty: Type { kind: ty, span: ty_span },
+            ty: Type {
+                kind: ty,
+                span: ty_span,
+            },
             value: FieldValue::Plain,
             constraint: None,
             condition: None,
@@ -289,7 +393,11 @@ impl Lowerer {
         };
         match body.as_rule() {
             Rule::pad | Rule::align => {
-                let n = inner(&body).into_iter().next().and_then(|p| int_value(&p)).unwrap_or(0);
+                let n = inner(&body)
+                    .into_iter()
+                    .next()
+                    .and_then(|p| int_value(&p))
+                    .unwrap_or(0);
                 let n = u64::try_from(n).unwrap_or(0);
                 if body.as_rule() == Rule::align && !n.is_power_of_two() {
                     self.diags.push(
@@ -297,7 +405,11 @@ impl Lowerer {
                             .primary(span, format!("{n} is not a power of two")),
                     );
                 }
-                let ty = if body.as_rule() == Rule::pad { Ty::Pad(n) } else { Ty::Align(n) };
+                let ty = if body.as_rule() == Rule::pad {
+                    Ty::Pad(n)
+                } else {
+                    Ty::Align(n)
+                };
                 Some(plain(ty, span))
             }
             _ => self.lower_field(f, &body, sname, sid, prev, doc, span),
@@ -305,12 +417,25 @@ impl Lowerer {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn lower_field(&mut self, f: &ParsedFile<'_>, p: &Pair<'_, Rule>, sname: &str, sid: TypeId, prev: &[Field], doc: Vec<String>, span: Span) -> Option<Field> {
+    fn lower_field(
+        &mut self,
+        f: &ParsedFile<'_>,
+        p: &Pair<'_, Rule>,
+        sname: &str,
+        sid: TypeId,
+        prev: &[Field],
+        doc: Vec<String>,
+        span: Span,
+    ) -> Option<Field> {
         let ps = inner(p);
         let name = (ps[0].as_str() != "_").then(|| Self::ident(&ps[0], f.file));
         if let Some(n) = &name {
             self.check_name(n, "field");
-            if let Some(first) = prev.iter().filter_map(|x| x.name.as_ref()).find(|x| x.name == n.name) {
+            if let Some(first) = prev
+                .iter()
+                .filter_map(|x| x.name.as_ref())
+                .find(|x| x.name == n.name)
+            {
                 let fs = first.span;
                 self.diags.push(
                     Diagnostic::error("E0202", format!("the field `{}` is defined twice", n.name))
@@ -321,9 +446,25 @@ impl Lowerer {
         }
         let infos = self.field_infos(prev);
         let cx = ExprCx::fields(f.file, &infos, prev.len());
-        let fname = name.as_ref().map_or("field", |n| n.name.as_str()).to_string();
-        let ty = self.lower_ty(f, &ps[1], &format!("{sname}{}", crate::codegen::camel(&fname)), &cx);
-        let mut field = Field { name, doc, ty, value: FieldValue::Plain, constraint: None, condition: None, span };
+        let fname = name
+            .as_ref()
+            .map_or("field", |n| n.name.as_str())
+            .to_string();
+        let ty = self.lower_ty(
+            f,
+            &ps[1],
+            &format!("{sname}{}", crate::codegen::camel(&fname)),
+            &cx,
+        );
+        let mut field = Field {
+            name,
+            doc,
+            ty,
+            value: FieldValue::Plain,
+            constraint: None,
+            condition: None,
+            span,
+        };
         for part in &ps[2..] {
             let e = inner(part).into_iter().next()?;
             match part.as_rule() {
@@ -348,28 +489,54 @@ impl Lowerer {
 
     /// What expressions need to know about the fields decoded so far.
     pub(crate) fn field_infos(&self, fields: &[Field]) -> Vec<FieldInfo> {
-        fields.iter().map(|x| FieldInfo::of(&self.schema, x)).collect()
+        fields
+            .iter()
+            .map(|x| FieldInfo::of(&self.schema, x))
+            .collect()
     }
 
-    fn field_value(&mut self, f: &ParsedFile<'_>, e: &Pair<'_, Rule>, field: &Field, prev: &[Field]) -> FieldValue {
+    fn field_value(
+        &mut self,
+        f: &ParsedFile<'_>,
+        e: &Pair<'_, Rule>,
+        field: &Field,
+        prev: &[Field],
+    ) -> FieldValue {
         let mut all = self.field_infos(prev);
         all.push(FieldInfo::of(&self.schema, field));
         let cx = ExprCx::fields(f.file, &all, prev.len()).with_any_field_in_calls();
         let expr = self.lower_expr(e, &cx);
-        let literal = matches!(expr.kind, ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::ByteStr(_) | ExprKind::Str(_) | ExprKind::Variant(..))
-            || (matches!(expr.kind, ExprKind::Unary(crate::ir::UnOp::Neg, _)) && crate::ir::visit::const_int(&expr).is_some());
+        let literal = matches!(
+            expr.kind,
+            ExprKind::Int(_)
+                | ExprKind::Bool(_)
+                | ExprKind::ByteStr(_)
+                | ExprKind::Str(_)
+                | ExprKind::Variant(..)
+        ) || (matches!(expr.kind, ExprKind::Unary(crate::ir::UnOp::Neg, _))
+            && crate::ir::visit::const_int(&expr).is_some());
         if literal {
             self.check_const_fits(field, &expr);
             let expr = match crate::ir::visit::const_int(&expr) {
-                Some(v) if !matches!(expr.kind, ExprKind::Int(_)) => crate::ir::Expr { kind: ExprKind::Int(v), ..expr },
+                Some(v) if !matches!(expr.kind, ExprKind::Int(_)) => crate::ir::Expr {
+                    kind: ExprKind::Int(v),
+                    ..expr
+                },
                 _ => expr,
             };
             return FieldValue::Const(expr);
         }
-        if !matches!(field.ty.kind, Ty::Int(_) | Ty::Varint | Ty::Zigzag) || expr.ty != ValueTy::Int {
+        if !matches!(field.ty.kind, Ty::Int(_) | Ty::Varint | Ty::Zigzag) || expr.ty != ValueTy::Int
+        {
             self.diags.push(
                 Diagnostic::error("E0406", "only integer fields can be derived")
-                    .primary(expr.span, format!("a derived value of type {}", super::exprs::ty_name(&expr.ty)))
+                    .primary(
+                        expr.span,
+                        format!(
+                            "a derived value of type {}",
+                            super::exprs::ty_name(&expr.ty)
+                        ),
+                    )
                     .secondary(field.ty.span, "for this field")
                     .help("derive integer fields (lengths, counts, checksums) with `= …`"),
             );
@@ -381,17 +548,39 @@ impl Lowerer {
         let problem = match (&field.ty.kind, &e.kind, crate::ir::visit::const_int(e)) {
             (Ty::Int(i), _, Some(v)) => {
                 let (min, max) = range_of(*i);
-                (v < min || v > max).then(|| format!("the constant {v} does not fit `{}{}`", if i.signed { "i" } else { "u" }, i.bits))
+                (v < min || v > max).then(|| {
+                    format!(
+                        "the constant {v} does not fit `{}{}`",
+                        if i.signed { "i" } else { "u" },
+                        i.bits
+                    )
+                })
             }
             (Ty::Varint, _, Some(v)) => (v < 0).then(|| "a varint cannot be negative".to_string()),
-            (Ty::Bytes { text: false, len: Len::Size(n) }, ExprKind::ByteStr(b), _) => {
+            (
+                Ty::Bytes {
+                    text: false,
+                    len: Len::Size(n),
+                },
+                ExprKind::ByteStr(b),
+                _,
+            ) => {
                 let n = crate::ir::visit::const_int(n);
-                (n != Some(b.len() as i128)).then(|| format!("the constant is {} bytes, but the field is not `bytes[{}]`", b.len(), b.len()))
+                (n != Some(b.len() as i128)).then(|| {
+                    format!(
+                        "the constant is {} bytes, but the field is not `bytes[{}]`",
+                        b.len(),
+                        b.len()
+                    )
+                })
             }
             (Ty::Bool, ExprKind::Bool(_), _) => None,
             (Ty::Named(id), ExprKind::Variant(eid, _), _) if id == eid => None,
             (Ty::Bytes { text: true, .. }, ExprKind::Str(_), _) => None,
-            _ => Some(format!("a constant of type {} cannot be stored in this field", super::exprs::ty_name(&e.ty))),
+            _ => Some(format!(
+                "a constant of type {} cannot be stored in this field",
+                super::exprs::ty_name(&e.ty)
+            )),
         };
         if let Some(message) = problem {
             self.diags.push(
@@ -403,10 +592,19 @@ impl Lowerer {
     }
 
     /// A field type.
-    pub(crate) fn lower_ty(&mut self, f: &ParsedFile<'_>, p: &Pair<'_, Rule>, base: &str, cx: &ExprCx<'_>) -> Type {
+    pub(crate) fn lower_ty(
+        &mut self,
+        f: &ParsedFile<'_>,
+        p: &Pair<'_, Rule>,
+        base: &str,
+        cx: &ExprCx<'_>,
+    ) -> Type {
         let span = span_of(p, f.file);
         let Some(t) = inner(p).into_iter().next() else {
-            return Type { kind: Ty::Unit, span };
+            return Type {
+                kind: Ty::Unit,
+                span,
+            };
         };
         let kind = match t.as_rule() {
             Rule::ident => self.named_ty(f, &t),
@@ -416,7 +614,10 @@ impl Lowerer {
             Rule::bits_inline => {
                 let ps = inner(&t);
                 let bits = self.lower_bits_body(f, &ps[0], &ps[1]);
-                let name = crate::ir::Ident { name: base.to_string(), span };
+                let name = crate::ir::Ident {
+                    name: base.to_string(),
+                    span,
+                };
                 let id = self.add_type(name, vec![], TypeKind::Bits(bits));
                 Ty::Named(id)
             }
@@ -436,7 +637,9 @@ impl Lowerer {
                 self.diags.push(
                     Diagnostic::error("E0304", format!("`{name}` needs a length"))
                         .primary(span_of(t, f.file), "length missing")
-                        .help(format!("write `{name}[n]`, `{name}(u16)`, `{name}[..]` or `{name}[nul]`")),
+                        .help(format!(
+                            "write `{name}[n]`, `{name}(u16)`, `{name}[..]` or `{name}[nul]`"
+                        )),
                 );
                 return Ty::Unit;
             }
@@ -445,7 +648,10 @@ impl Lowerer {
         if let Some(rest) = name.strip_prefix('f') {
             let (digits, endian) = split_endian(rest);
             if digits == "32" || digits == "64" {
-                return Ty::Float { bits: digits.parse().unwrap_or(32), endian };
+                return Ty::Float {
+                    bits: digits.parse().unwrap_or(32),
+                    endian,
+                };
             }
         }
         if let Some(i) = parse_int_ty(name) {
@@ -461,21 +667,24 @@ impl Lowerer {
         }
         match self.names.get(name).copied() {
             Some(id) => {
-                if let TypeKind::Enum(e) = &self.schema.ty(id).kind {
-                    if !whole_bytes(&e.repr) {
-                        self.diags.push(
+                if let TypeKind::Enum(e) = &self.schema.ty(id).kind
+                    && !whole_bytes(&e.repr)
+                {
+                    self.diags.push(
                             Diagnostic::error("E0304", format!("the enum `{name}` is {} bits wide and cannot be a field on its own", e.repr.bits))
                                 .primary(span_of(t, f.file), "not a whole number of bytes")
                                 .help("use it inside a bit group, or give it an 8, 16, 32 or 64-bit representation"),
                         );
-                    }
                 }
                 Ty::Named(id)
             }
             None => {
                 let owned: Vec<String> = self.names.keys().cloned().collect();
                 let mut cands: Vec<&str> = owned.iter().map(String::as_str).collect();
-                cands.extend(["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool", "varint", "zigzag", "f32", "f64"]);
+                cands.extend([
+                    "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool", "varint",
+                    "zigzag", "f32", "f64",
+                ]);
                 self.unknown("type", name, span_of(t, f.file), &cands);
                 Ty::Unit
             }
@@ -486,7 +695,9 @@ impl Lowerer {
         let ps = inner(t);
         let text = ps[0].as_str() == "str";
         let len = match ps.get(1) {
-            Some(l) if l.as_rule() == Rule::paren_len => Len::SizePrefix(self.prefix(f, &inner(l)[0])),
+            Some(l) if l.as_rule() == Rule::paren_len => {
+                Len::SizePrefix(self.prefix(f, &inner(l)[0]))
+            }
             Some(l) => match inner(l).into_iter().next() {
                 Some(x) if x.as_rule() == Rule::to_end => Len::ToEnd,
                 Some(x) if x.as_rule() == Rule::nul => Len::Nul,
@@ -506,39 +717,63 @@ impl Lowerer {
             Some(i) if whole_bytes(&i) && !i.signed => Prefix::Int(i),
             _ => {
                 self.diags.push(
-                    Diagnostic::error("E0304", format!("`{}` cannot be a length prefix", p.as_str()))
-                        .primary(span_of(p, f.file), "expected `u8`…`u64` or `varint`"),
+                    Diagnostic::error(
+                        "E0304",
+                        format!("`{}` cannot be a length prefix", p.as_str()),
+                    )
+                    .primary(span_of(p, f.file), "expected `u8`…`u64` or `varint`"),
                 );
                 Prefix::Varint
             }
         }
     }
 
-    fn list_ty(&mut self, f: &ParsedFile<'_>, t: &Pair<'_, Rule>, base: &str, cx: &ExprCx<'_>) -> Ty {
+    fn list_ty(
+        &mut self,
+        f: &ParsedFile<'_>,
+        t: &Pair<'_, Rule>,
+        base: &str,
+        cx: &ExprCx<'_>,
+    ) -> Ty {
         let ps = inner(t);
         let elem_cx = ExprCx::fields(f.file, &[], 0);
-        let (value, len_pair) = if ps.len() == 3 { (Some(&ps[1]), &ps[2]) } else { (None, &ps[1]) };
+        let (value, len_pair) = if ps.len() == 3 {
+            (Some(&ps[1]), &ps[2])
+        } else {
+            (None, &ps[1])
+        };
         let len = self.list_len(f, len_pair, cx);
         match value {
             Some(v) => {
                 let key = self.lower_ty(f, &ps[0], &format!("{base}Key"), &elem_cx);
                 let value = self.lower_ty(f, v, &format!("{base}Value"), &elem_cx);
-                Ty::KvList { key: Box::new(key), value: Box::new(value), len }
+                Ty::KvList {
+                    key: Box::new(key),
+                    value: Box::new(value),
+                    len,
+                }
             }
             None => {
                 let elem = self.lower_ty(f, &ps[0], &format!("{base}Elem"), &elem_cx);
-                Ty::List { elem: Box::new(elem), len }
+                Ty::List {
+                    elem: Box::new(elem),
+                    len,
+                }
             }
         }
     }
 
     fn list_len(&mut self, f: &ParsedFile<'_>, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Len {
-        let Some(x) = inner(p).into_iter().next() else { return Len::ToEnd };
+        let Some(x) = inner(p).into_iter().next() else {
+            return Len::ToEnd;
+        };
         match x.as_rule() {
             Rule::to_end => Len::ToEnd,
             Rule::prefix => Len::CountPrefix(self.prefix(f, &x)),
             Rule::size_len => {
-                let Some(y) = inner(&x).into_iter().next() else { return Len::ToEnd };
+                let Some(y) = inner(&x).into_iter().next() else {
+                    return Len::ToEnd;
+                };
                 if y.as_rule() == Rule::prefix {
                     Len::SizePrefix(self.prefix(f, &y))
                 } else {
@@ -549,7 +784,13 @@ impl Lowerer {
         }
     }
 
-    fn union_ty(&mut self, f: &ParsedFile<'_>, t: &Pair<'_, Rule>, base: &str, cx: &ExprCx<'_>) -> Ty {
+    fn union_ty(
+        &mut self,
+        f: &ParsedFile<'_>,
+        t: &Pair<'_, Rule>,
+        base: &str,
+        cx: &ExprCx<'_>,
+    ) -> Ty {
         let ps = inner(t);
         let tag = self.lower_expr(&ps[0], cx);
         self.check_tag(&tag);
@@ -568,9 +809,18 @@ impl Lowerer {
             };
             let arm_span = span_of(a, f.file);
             let name = name.unwrap_or_else(|| self.arm_name(&patterns, &ty, arm_span));
-            let ty = if name.name.is_empty() { ty } else { self.rename_inline(ty, base, &name.name) };
+            let ty = if name.name.is_empty() {
+                ty
+            } else {
+                self.rename_inline(ty, base, &name.name)
+            };
             self.check_arm(&arms, &patterns, &name, arm_span, &mut seen);
-            arms.push(Arm { patterns, name, ty, span: arm_span });
+            arms.push(Arm {
+                patterns,
+                name,
+                ty,
+                span: arm_span,
+            });
         }
         Ty::Union(Union { tag, arms })
     }
@@ -584,18 +834,34 @@ impl Lowerer {
         let name = match (patterns, &ty.kind) {
             ([Pattern::Default], _) => "Other".to_string(),
             ([Pattern::Variant(id, i)], _) => match &self.schema.ty(*id).kind {
-                TypeKind::Enum(e) => e.variants.get(*i).map_or("Arm".into(), |v| v.name.name.clone()),
+                TypeKind::Enum(e) => e
+                    .variants
+                    .get(*i)
+                    .map_or("Arm".into(), |v| v.name.name.clone()),
                 _ => "Arm".into(),
             },
             (_, Ty::Named(id)) => self.schema.ty(*id).name.name.clone(),
-            ([Pattern::Bool(b)], _) => if *b { "True".into() } else { "False".into() },
+            ([Pattern::Bool(b)], _) => {
+                if *b {
+                    "True".into()
+                } else {
+                    "False".into()
+                }
+            }
             ([Pattern::Int(v)], _) => format!("V{}", v.unsigned_abs()),
             _ => "Arm".into(),
         };
         crate::ir::Ident { name, span }
     }
 
-    fn check_arm(&mut self, arms: &[Arm], patterns: &[Pattern], name: &crate::ir::Ident, span: Span, seen: &mut Vec<(Pattern, Span)>) {
+    fn check_arm(
+        &mut self,
+        arms: &[Arm],
+        patterns: &[Pattern],
+        name: &crate::ir::Ident,
+        span: Span,
+        seen: &mut Vec<(Pattern, Span)>,
+    ) {
         if arms.iter().any(|a| a.patterns.contains(&Pattern::Default)) {
             self.diags.push(
                 Diagnostic::error("E0307", "an arm after the default arm is never used")

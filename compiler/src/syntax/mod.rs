@@ -47,8 +47,12 @@ fn rule_word(r: Rule) -> &'static str {
     match r {
         EOI => "end of file",
         item | import | protocol | enum_def | bits_def | struct_def | extern_def | metadata_def
-        | reply_def => "an item (`protocol`, `enum`, `bits`, `struct`, `frame`, `extern`, `metadata`, `reply`, `import`)",
-        setting | codec_setting | endian_setting | max_frame_setting => "a protocol setting (`codec`, `endian`, `max_frame`)",
+        | reply_def => {
+            "an item (`protocol`, `enum`, `bits`, `struct`, `frame`, `extern`, `metadata`, `reply`, `import`)"
+        }
+        setting | codec_setting | endian_setting | max_frame_setting => {
+            "a protocol setting (`codec`, `endian`, `max_frame`)"
+        }
         endian => "`big` or `little`",
         size_unit => "a size unit (`KiB`, `MiB`, `GiB`)",
         enum_entry | enum_variant | enum_unknown => "an enum variant (`Name = value`)",
@@ -63,25 +67,29 @@ fn rule_word(r: Rule) -> &'static str {
         assign | dotted => "an assignment (`field = value`)",
         ty | bits_inline | match_ty | list_ty | bytes_ty | unit_ty | bytes_kw => "a type",
         ty_arm | named_arm => "a union arm (`pattern => type`)",
-        list_len | size_len | to_end | nul | prefix | bracket_len | paren_len => "a length (`n`, `u16`, `size n`, `..`)",
+        list_len | size_len | to_end | nul | prefix | bracket_len | paren_len => {
+            "a length (`n`, `u16`, `size n`, `..`)"
+        }
         patterns | pattern | variant_path => "a pattern",
-        expr | expr_ns | primary | primary_ns | paren | if_expr | match_expr | call | struct_lit
-        | kv_lit | list_lit | index | path | literal => "an expression",
+        expr | expr_ns | primary | primary_ns | paren | if_expr | match_expr | call
+        | struct_lit | kv_lit | list_lit | index | path | literal => "an expression",
         expr_arm => "a match arm (`pattern => value`)",
         lit_field => "a field (`name: value`)",
         kv_pair => "`key => value`",
         range | self_kw => "a field or `self`",
         func => "a function",
         prefix_op | neg | not => "an operator",
-        or | and | eq | ne | le | ge | shl | shr | lt | gt | bor | bxor | band | add | sub | mul
-        | div | rem => "an operator",
+        or | and | eq | ne | le | ge | shl | shr | lt | gt | bor | bxor | band | add | sub
+        | mul | div | rem => "an operator",
         boolean => "`true` or `false`",
         signed_int | int => "an integer",
         string | string_body => "a string",
         byte_string => "a byte string",
         struct_kw => "`struct` or `frame`",
         bits_body => "`{`",
-        kw_align | kw_bits | kw_if | kw_match | kw_pad | kw_property | kw_size | kw_where => "a keyword",
+        kw_align | kw_bits | kw_if | kw_match | kw_pad | kw_property | kw_size | kw_where => {
+            "a keyword"
+        }
         file | WHITESPACE | COMMENT | sep | infix | ident_char => "more input",
     }
 }
@@ -168,7 +176,11 @@ pub fn docs_above(text: &str, at: usize) -> Vec<String> {
     let before = text.get(..at).unwrap_or_default();
     let mut lines: Vec<String> = Vec::new();
     // The first line is the one the item starts on: skip its indentation only.
-    for line in before.lines().rev().skip(usize::from(!before.ends_with('\n'))) {
+    for line in before
+        .lines()
+        .rev()
+        .skip(usize::from(!before.ends_with('\n')))
+    {
         let t = line.trim();
         match t.strip_prefix("///") {
             Some(rest) if !rest.starts_with('/') => lines.push(strip_one_space(rest)),
@@ -219,7 +231,8 @@ mod tests {
 
     #[test]
     fn doc_comments_are_read_from_the_lines_above() {
-        let text = "//! Top.\n//! More.\n\n/// One.\n/// Two.\nstruct A {\n    /// Field.\n    x: u8\n}";
+        let text =
+            "//! Top.\n//! More.\n\n/// One.\n/// Two.\nstruct A {\n    /// Field.\n    x: u8\n}";
         assert_eq!(inner_docs(text), vec!["Top.", "More."]);
         let at = text.find("struct").unwrap();
         assert_eq!(docs_above(text, at), vec!["One.", "Two."]);
