@@ -189,6 +189,15 @@ impl Lowerer {
         self.check_decidable(e, "union tag");
     }
 
+    fn forward_ref(&mut self, name: &str, span: Span) {
+        self.diags.push(
+            Diagnostic::error("E0203", format!("`{name}` is used before it is decoded"))
+                .primary(span, "this field comes later")
+                .note("fields are decoded in order, so a field can only depend on earlier ones")
+                .help("move the field earlier, or compute this one with `sizeof`/`len`"),
+        );
+    }
+
     /// Lowers and types an expression.
     pub(crate) fn lower_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
@@ -345,7 +354,7 @@ impl Lowerer {
                 Some(s) => ExprKind::Str(s),
                 None => {
                     self.bad_string(span);
-                    ExprKind::Str(String::new())
+                    return unit(span, text);
                 }
             },
             Rule::byte_string => {
@@ -353,7 +362,7 @@ impl Lowerer {
                     Some(Ok(b)) => ExprKind::ByteStr(b),
                     _ => {
                         self.bad_string(span);
-                        ExprKind::ByteStr(vec![])
+                        return unit(span, text);
                     }
                 }
             }
@@ -438,17 +447,16 @@ impl Lowerer {
             .iter()
             .position(|f| f.name.as_deref() == Some(name))
         else {
+            if cx.params.is_none() && self.struct_names.iter().any(|n| n == name) {
+                self.forward_ref(name, span_of(first, cx.file));
+                return None;
+            }
             let cands: Vec<&str> = cx.fields.iter().filter_map(|f| f.name.as_deref()).collect();
             self.unknown("field", name, span_of(first, cx.file), &cands);
             return None;
         };
         if index >= cx.visible && !any {
-            self.diags.push(
-                Diagnostic::error("E0203", format!("`{name}` is used before it is decoded"))
-                    .primary(span_of(first, cx.file), "this field comes later")
-                    .note("fields are decoded in order, so a field can only depend on earlier ones")
-                    .help("move the field earlier, or compute this one with `sizeof`/`len`"),
-            );
+            self.forward_ref(name, span_of(first, cx.file));
             return None;
         }
         let info = &cx.fields[index];

@@ -77,6 +77,9 @@ pub(crate) struct Lowerer {
     pub(crate) names: HashMap<String, TypeId>,
     /// Which declared types came from which item (by the item's span start).
     declared: HashMap<(FileId, usize), TypeId>,
+    /// Names of the fields of the struct being lowered, to tell a forward reference
+    /// from an unknown name.
+    pub(crate) struct_names: Vec<String>,
 }
 
 /// The inner pairs of a pair, without keyword tokens.

@@ -339,12 +339,37 @@ impl Lowerer {
             self.declare_frame(f, &parts[1], id);
         }
         let sname = parts[1].as_str().to_string();
+        self.struct_names = parts[2..]
+            .iter()
+            .filter_map(|m| inner(m).into_iter().next())
+            .filter(|b| b.as_rule() == Rule::field)
+            .filter_map(|b| inner(&b).into_iter().next().map(|n| n.as_str().to_string()))
+            .collect();
         let mut fields: Vec<Field> = Vec::new();
+        let mut values = Vec::new();
         for m in &parts[2..] {
             if let Some(field) = self.lower_member(f, m, &sname, id, &fields) {
+                values.push((fields.len(), m.clone()));
                 fields.push(field);
             }
         }
+        // `= …` may measure later fields (`sizeof(body)`), so values are lowered last.
+        for (i, m) in values {
+            let value = inner(&m)
+                .into_iter()
+                .next()
+                .filter(|b| b.as_rule() == Rule::field)
+                .and_then(|b| {
+                    inner(&b)
+                        .into_iter()
+                        .find(|p| p.as_rule() == Rule::field_value)
+                })
+                .and_then(|v| inner(&v).into_iter().next());
+            if let Some(e) = value {
+                fields[i].value = self.field_value(f, &e, &fields, i);
+            }
+        }
+        self.struct_names.clear();
         self.schema.types[id.index()].kind = TypeKind::Struct(Struct { fields, is_frame });
     }
 
@@ -468,7 +493,7 @@ impl Lowerer {
         for part in &ps[2..] {
             let e = inner(part).into_iter().next()?;
             match part.as_rule() {
-                Rule::field_value => field.value = self.field_value(f, &e, &field, prev),
+                Rule::field_value => {}
                 Rule::field_where => {
                     let mut me = self.field_infos(prev);
                     me.push(FieldInfo::of(&self.schema, &field));
@@ -499,12 +524,12 @@ impl Lowerer {
         &mut self,
         f: &ParsedFile<'_>,
         e: &Pair<'_, Rule>,
-        field: &Field,
-        prev: &[Field],
+        all: &[Field],
+        index: usize,
     ) -> FieldValue {
-        let mut all = self.field_infos(prev);
-        all.push(FieldInfo::of(&self.schema, field));
-        let cx = ExprCx::fields(f.file, &all, prev.len()).with_any_field_in_calls();
+        let infos = self.field_infos(all);
+        let cx = ExprCx::fields(f.file, &infos, index).with_any_field_in_calls();
+        let field = &all[index];
         let expr = self.lower_expr(e, &cx);
         let literal = matches!(
             expr.kind,
@@ -545,6 +570,9 @@ impl Lowerer {
     }
 
     fn check_const_fits(&mut self, field: &Field, e: &crate::ir::Expr) {
+        if e.ty == ValueTy::Unit {
+            return;
+        }
         let problem = match (&field.ty.kind, &e.kind, crate::ir::visit::const_int(e)) {
             (Ty::Int(i), _, Some(v)) => {
                 let (min, max) = range_of(*i);

@@ -116,10 +116,15 @@ pub fn pratt() -> PrattParser<Rule> {
         .op(Op::prefix(Rule::neg) | Op::prefix(Rule::not))
 }
 
-/// The span of a pair in a file.
+/// The span of a pair in a file, without the whitespace the grammar lets a rule end with.
 pub fn span_of(p: &Pair<'_, Rule>, file: FileId) -> Span {
     let s = p.as_span();
-    Span::new(file, s.start(), s.end())
+    let len = p.as_str().trim_end().len();
+    Span::new(
+        file,
+        s.start(),
+        s.start() + len.max(1).min(s.end() - s.start()),
+    )
 }
 
 /// Reads an integer literal (`42`, `0x2A`, `0b1010`, `-3`, with `_`).
