@@ -588,6 +588,9 @@ impl Gen<'_> {
                 };
                 let name = ident(base);
                 let n = ident(&arm.name.name);
+                if matches!(arm.ty.kind, Ty::Unit) {
+                    return quote!(#name::#n);
+                }
                 let v = self.reply_typed(inner, &arm.ty, &format!("{base}{}", arm.name.name));
                 quote!(#name::#n(#v))
             }

@@ -95,14 +95,12 @@ impl Gen<'_> {
         let m = marker_name(base, list);
         let sc = Scope::empty(Ctx::View);
         let osc = Scope::empty(Ctx::Owned);
-        let borrows = parts.iter().any(|(t, _)| self.borrows(t, 0));
         let frame_used = parts.iter().any(|(t, _)| self.needs_frame(t));
         let frame_arg = if frame_used {
             quote!(frame)
         } else {
             quote!(_frame)
         };
-        let lt = if borrows { quote!(<'a>) } else { quote!() };
         let (item_v, item_o, read, write, owned) = if let [(t, b)] = parts {
             let read = self.read_ty(t, b, &sc);
             let write = self.write_ty(t, quote!(item), true, b, &quote!(out), &osc);
@@ -127,6 +125,12 @@ impl Gen<'_> {
                 quote!((#ok, #ov)),
             )
         };
+        // The conversion keeps nothing borrowed past the call: elide the lifetime.
+        let item_v_anon: TokenStream = item_v
+            .to_string()
+            .replace("'a", "'_")
+            .parse()
+            .unwrap_or_default();
         let walkable = parts
             .iter()
             .all(|(t, _)| unwalkable(self.schema, t).is_none());
@@ -169,7 +173,7 @@ impl Gen<'_> {
                 }
 
                 #[doc(hidden)]
-                pub fn to_owned #lt (item: #item_v, #frame_arg: &__mp::Bytes) -> #item_o {
+                pub fn to_owned(item: #item_v_anon, #frame_arg: &__mp::Bytes) -> #item_o {
                     #owned
                 }
 

@@ -33,7 +33,9 @@ impl Gen<'_> {
     fn struct_borrows(&self, id: TypeId, depth: usize) -> bool {
         match &self.schema.ty(id).kind {
             TypeKind::Struct(s) => {
-                depth < 64 && s.fields.iter().any(|f| self.borrows(&f.ty, depth + 1))
+                depth < 64
+                    && (0..s.fields.len())
+                        .any(|i| Self::in_view(s, i) && self.borrows(&s.fields[i].ty, depth + 1))
             }
             TypeKind::Extern(_) => true,
             _ => false,

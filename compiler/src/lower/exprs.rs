@@ -371,6 +371,14 @@ impl Lowerer {
             Rule::call => return self.call(&x, cx),
             Rule::if_expr => return self.if_expr(&x, cx),
             Rule::match_expr => return self.match_expr(&x, cx),
+            Rule::unit_lit => {
+                return Expr {
+                    kind: ExprKind::ListLit(vec![]),
+                    ty: ValueTy::Unit,
+                    span,
+                    text,
+                };
+            }
             Rule::struct_lit | Rule::kv_lit | Rule::list_lit => {
                 self.diags.push(
                     Diagnostic::error(

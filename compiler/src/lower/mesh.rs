@@ -655,11 +655,19 @@ impl Lowerer {
     /// Converts a value to a field type, or reports a mismatch.
     fn coerce(&mut self, e: Expr, ty: &Type) -> Expr {
         let vt = e.ty.clone();
-        if vt == ValueTy::Unit {
+        let unit_value =
+            matches!(&e.kind, ExprKind::ListLit(v) if v.is_empty()) && vt == ValueTy::Unit;
+        if vt == ValueTy::Unit && !unit_value {
             return e;
         }
         let target = super::exprs::value_ty(&self.schema, ty);
         let coercion = match (&ty.kind, &vt) {
+            // A union's value type says nothing about its arms; pick one below.
+            (Ty::Union(u), _) => u
+                .arms
+                .iter()
+                .position(|a| super::exprs::value_ty(&self.schema, &a.ty) == vt)
+                .map(Coercion::ToArm),
             (_, t) if *t == target => return e,
             (
                 Ty::Bytes { text: true, .. },
@@ -676,11 +684,6 @@ impl Lowerer {
             {
                 return Expr { ty: target, ..e };
             }
-            (Ty::Union(u), _) => u
-                .arms
-                .iter()
-                .position(|a| super::exprs::value_ty(&self.schema, &a.ty) == vt)
-                .map(Coercion::ToArm),
             _ => None,
         };
         match coercion {

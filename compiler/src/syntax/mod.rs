@@ -72,7 +72,7 @@ fn rule_word(r: Rule) -> &'static str {
         }
         patterns | pattern | variant_path => "a pattern",
         expr | expr_ns | primary | primary_ns | paren | if_expr | match_expr | call
-        | struct_lit | kv_lit | list_lit | index | path | literal => "an expression",
+        | struct_lit | kv_lit | list_lit | unit_lit | index | path | literal => "an expression",
         expr_arm => "a match arm (`pattern => value`)",
         lit_field => "a field (`name: value`)",
         kv_pair => "`key => value`",

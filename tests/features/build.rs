@@ -1,0 +1,7 @@
+//! Compiles the feature schemas used by this crate's tests.
+
+fn main() -> Result<(), mproto_compiler::build::Error> {
+    mproto_compiler::Config::new()
+        .runtime_path("::mproto_runtime")
+        .compile(&["schemas/features.mproto", "schemas/ping.mproto"])
+}

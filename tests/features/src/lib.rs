@@ -1,0 +1,11 @@
+//! Codecs generated from `schemas/`, one per language feature group, for tests.
+
+/// Every layout feature in one frame (`schemas/features.mproto`).
+pub mod features {
+    include!(concat!(env!("OUT_DIR"), "/features.rs"));
+}
+
+/// The README tutorial's schema (`schemas/ping.mproto`).
+pub mod ping {
+    include!(concat!(env!("OUT_DIR"), "/ping.rs"));
+}
