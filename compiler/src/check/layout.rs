@@ -602,3 +602,87 @@ fn size_plus_const(e: &Expr) -> Option<(FieldRange, i128)> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::SourceMap;
+
+    fn layout_of(text: &str) -> Result<(Schema, Layout), Vec<&'static str>> {
+        let mut sources = SourceMap::new();
+        let schema = crate::load_schema_str("t.mproto", text, &mut sources)
+            .map_err(|d| d.iter().map(|d| d.code).collect::<Vec<_>>())?;
+        let layout =
+            check_layout(&schema).map_err(|d| d.iter().map(|d| d.code).collect::<Vec<_>>())?;
+        Ok((schema, layout))
+    }
+
+    #[test]
+    fn lengths_named_alone_or_offset_are_derived() {
+        let (s, l) = layout_of(
+            "protocol p {}\nframe M {\n a: u8\n b: u16\n x: bytes[a]\n y: [u8; size b - 2]\n}\n",
+        )
+        .unwrap();
+        let f = l.of(s.frame.unwrap());
+        assert!(matches!(
+            f.fields[0].derive,
+            Some(Derive::Implicit {
+                user: 2,
+                measure: Measure::ByteLen,
+                add: 0
+            })
+        ));
+        assert!(matches!(
+            f.fields[1].derive,
+            Some(Derive::Implicit {
+                user: 3,
+                measure: Measure::Size,
+                add: 2
+            })
+        ));
+        assert_eq!(l.frame, Some(FramePlan::Walk));
+    }
+
+    #[test]
+    fn a_size_field_frames_what_cannot_be_walked() {
+        let (_, l) = layout_of(
+            "protocol p {}\nframe M {\n size: u32 = sizeof(self) - 4\n body: bytes[..]\n}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            l.frame,
+            Some(FramePlan::SizeField {
+                field: 0,
+                from: None,
+                add: -4
+            })
+        );
+        let (_, l) = layout_of("protocol p {}\nframe M {\n k: u8\n len: u16 = sizeof(body..tail)\n body: str[nul]\n tail: bytes[..]\n}\n").unwrap();
+        assert_eq!(
+            l.frame,
+            Some(FramePlan::SizeField {
+                field: 1,
+                from: Some(2),
+                add: 0
+            })
+        );
+        assert_eq!(
+            layout_of("protocol p {}\nframe M {\n body: bytes[..]\n}\n").unwrap_err(),
+            vec!["E0402"]
+        );
+    }
+
+    #[test]
+    fn fixed_sizes() {
+        let (s, _) = layout_of(
+            "protocol p {}\nstruct P { x: u16, y: bytes[3], z: [u32; 2] }\nframe M { p: P }\n",
+        )
+        .unwrap();
+        let id = s.type_named("P").unwrap();
+        let ty = Type {
+            kind: Ty::Named(id),
+            span: crate::diag::Span::new(crate::diag::FileId(0), 0, 0),
+        };
+        assert_eq!(fixed_size(&s, &ty), Some(2 + 3 + 8));
+    }
+}

@@ -261,3 +261,92 @@ const RUST_KEYWORDS: &[&str] = &[
     "unsafe", "use", "while", "async", "await", "abstract", "become", "box", "do", "final",
     "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::SourceMap;
+    use crate::ir::{Coercion, ExprKind, FieldValue, Ty, TypeKind};
+
+    fn shipped(name: &str) -> crate::ir::Schema {
+        let path = format!("{}/../schemas/{name}.mproto", env!("CARGO_MANIFEST_DIR"));
+        let mut sources = SourceMap::new();
+        crate::load_schema(std::path::Path::new(&path), &mut sources)
+            .unwrap_or_else(|d| panic!("{}", crate::diag::render_plain(&sources, &d.into_sorted())))
+    }
+
+    #[test]
+    fn awesomerpc_lowers_inline_bits_conditions_and_replies() {
+        let s = shipped("awesomerpc");
+        let frame = s.as_struct(s.frame.unwrap()).unwrap();
+        let flags = &frame.fields[frame.field_named("flags").unwrap()];
+        let Ty::Named(id) = flags.ty.kind else {
+            panic!("flags is {:?}", flags.ty.kind)
+        };
+        assert_eq!(s.ty(id).name.name, "MessageFlags");
+        assert!(matches!(s.ty(id).kind, TypeKind::Bits(_)));
+        assert!(
+            frame.fields[frame.field_named("stream_id").unwrap()]
+                .condition
+                .is_some()
+        );
+        assert!(matches!(frame.fields[0].value, FieldValue::Const(_)));
+        let reply = s.error_reply.as_ref().unwrap();
+        let headers = reply
+            .assigns
+            .iter()
+            .find(|a| a.target.field == frame.field_named("headers").unwrap())
+            .unwrap();
+        let ExprKind::KvLit(pairs) = &headers.value.kind else {
+            panic!("{:?}", headers.value.kind)
+        };
+        assert!(matches!(
+            pairs[1].1.kind,
+            ExprKind::Coerce(Coercion::VariantName, _)
+        ));
+        assert_eq!(s.ty(id).doc, Vec::<String>::new());
+        assert_eq!(
+            frame.fields[1].doc,
+            vec!["Protocol version; only 1 exists.".to_string()]
+        );
+    }
+
+    #[test]
+    fn thrift_encodes_a_struct_literal_into_the_body() {
+        let s = shipped("thrift");
+        let reply = s.error_reply.as_ref().unwrap();
+        let body = reply.assigns.last().unwrap();
+        assert!(
+            matches!(&body.value.kind, ExprKind::Coerce(Coercion::EncodeToBytes, inner) if matches!(inner.kind, ExprKind::StructLit(..)))
+        );
+        let frame = s.as_struct(s.frame.unwrap()).unwrap();
+        assert!(matches!(frame.fields[0].value, FieldValue::Derived(_)));
+    }
+
+    #[test]
+    fn dubbo_resolves_its_extern_type() {
+        let s = shipped("dubbo");
+        let id = s.type_named("Hessian2Str").unwrap();
+        match &s.ty(id).kind {
+            TypeKind::Extern(x) => {
+                assert_eq!(x.rust_path, "mproto_runtime::ext::hessian2::Hessian2Str")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.protocol.as_ref().unwrap().max_frame, 8 << 20);
+    }
+
+    #[test]
+    fn derived_values_may_measure_later_fields() {
+        let text = "protocol p {}\nframe M {\n n: u16 = sizeof(items)\n items: [u8; size n]\n}\n";
+        let mut sources = SourceMap::new();
+        let s = crate::load_schema_str("m.mproto", text, &mut sources).unwrap();
+        let frame = s.as_struct(s.frame.unwrap()).unwrap();
+        let FieldValue::Derived(e) = &frame.fields[0].value else {
+            panic!()
+        };
+        assert!(matches!(
+            e.kind,
+            ExprKind::SizeOf(crate::ir::FieldRange::Fields { first: 1, last: 1 })
+        ));
+    }
+}
