@@ -654,6 +654,10 @@ impl Lowerer {
 
     /// Converts a value to a field type, or reports a mismatch.
     fn coerce(&mut self, e: Expr, ty: &Type) -> Expr {
+        // A field whose type failed to resolve was reported already.
+        if matches!(ty.kind, Ty::Unit) {
+            return e;
+        }
         let vt = e.ty.clone();
         let unit_value =
             matches!(&e.kind, ExprKind::ListLit(v) if v.is_empty()) && vt == ValueTy::Unit;
