@@ -32,7 +32,7 @@ impl Gen<'_> {
                 let f = &s.fields[i];
                 let n = ident(field_name(s, i));
                 let t = self.field_view_ty(sname, f);
-                let d = docs(&f.doc);
+                let d = docs(&self.field_docs(id, s, i));
                 quote!(#d pub #n: #t,)
             });
         let body = self.read_body(id, s);
@@ -66,6 +66,28 @@ impl Gen<'_> {
                     #body
                 }
             }
+        }
+    }
+
+    /// A field's doc lines; derived fields say where their value comes from.
+    fn field_docs(&self, id: TypeId, s: &Struct, i: usize) -> Vec<String> {
+        let f = &s.fields[i];
+        if !f.doc.is_empty() {
+            return f.doc.clone();
+        }
+        match &self.layout.of(id).fields[i].derive {
+            Some(crate::check::Derive::Implicit { user, measure, .. }) => {
+                let what = match measure {
+                    crate::check::Measure::ByteLen => "byte length",
+                    crate::check::Measure::Count => "element count",
+                    crate::check::Measure::Size => "encoded size",
+                };
+                vec![format!("The {what} of `{}`; computed on encode.", field_name(s, *user))]
+            }
+            Some(crate::check::Derive::Explicit(e)) => {
+                vec![format!("`{}`; computed on encode.", e.text)]
+            }
+            None => vec![],
         }
     }
 
