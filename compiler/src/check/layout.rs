@@ -324,17 +324,15 @@ fn check_self_reference(s: &Struct, i: usize, e: &Expr, diags: &mut Diagnostics)
         FieldRange::Fields { first, last } => (*first..=*last).contains(&i),
     };
     let mut bad = None;
-    visit_ranges(e, &mut |kind, range| {
+    crate::ir::visit::ranges(e, &mut |range, checksum| {
         if !covers(range) {
             return;
         }
         let field = &s.fields[i];
-        match kind {
-            RangeUse::Checksum => bad = Some("a checksum cannot cover itself"),
-            RangeUse::Size if matches!(field.ty.kind, Ty::Varint | Ty::Zigzag) => {
-                bad = Some("a varint cannot hold a size that includes itself")
-            }
-            RangeUse::Size => {}
+        if checksum {
+            bad = Some("a checksum cannot cover itself");
+        } else if matches!(field.ty.kind, Ty::Varint | Ty::Zigzag) {
+            bad = Some("a varint cannot hold a size that includes itself");
         }
     });
     if let Some(message) = bad {
@@ -344,33 +342,6 @@ fn check_self_reference(s: &Struct, i: usize, e: &Expr, diags: &mut Diagnostics)
                 .secondary(s.fields[i].span, "the derived field")
                 .help("cover only the fields before or after it"),
         );
-    }
-}
-
-enum RangeUse {
-    Size,
-    Checksum,
-}
-
-fn visit_ranges(e: &Expr, f: &mut impl FnMut(RangeUse, &FieldRange)) {
-    match &e.kind {
-        ExprKind::SizeOf(r) => f(RangeUse::Size, r),
-        ExprKind::Checksum(_, r) => f(RangeUse::Checksum, r),
-        ExprKind::Unary(_, a) | ExprKind::Coerce(_, a) => visit_ranges(a, f),
-        ExprKind::Binary(_, a, b) => {
-            visit_ranges(a, f);
-            visit_ranges(b, f);
-        }
-        ExprKind::If(c, a, b) => {
-            visit_ranges(c, f);
-            visit_ranges(a, f);
-            visit_ranges(b, f);
-        }
-        ExprKind::Match(s, arms) => {
-            visit_ranges(s, f);
-            arms.iter().for_each(|(_, v)| visit_ranges(v, f));
-        }
-        _ => {}
     }
 }
 

@@ -729,29 +729,9 @@ fn type_value(ty: &Type, v: TokenStream) -> (TokenStream, bool) {
 }
 
 fn scan_params(e: &Expr, req: &mut bool, err: &mut bool) {
-    match &e.kind {
+    crate::ir::visit::walk(e, &mut |e| match e.kind {
         ExprKind::Request(_) => *req = true,
         ExprKind::Error(_) => *err = true,
-        ExprKind::Unary(_, a) | ExprKind::Coerce(_, a) => scan_params(a, req, err),
-        ExprKind::Binary(_, a, b) => {
-            scan_params(a, req, err);
-            scan_params(b, req, err);
-        }
-        ExprKind::If(c, a, b) => {
-            scan_params(c, req, err);
-            scan_params(a, req, err);
-            scan_params(b, req, err);
-        }
-        ExprKind::Match(s, arms) => {
-            scan_params(s, req, err);
-            arms.iter().for_each(|(_, v)| scan_params(v, req, err));
-        }
-        ExprKind::StructLit(_, fs) => fs.iter().for_each(|(_, v)| scan_params(v, req, err)),
-        ExprKind::KvLit(ps) => ps.iter().for_each(|(k, v)| {
-            scan_params(k, req, err);
-            scan_params(v, req, err);
-        }),
-        ExprKind::ListLit(vs) => vs.iter().for_each(|v| scan_params(v, req, err)),
         _ => {}
-    }
+    });
 }

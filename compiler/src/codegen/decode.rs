@@ -82,7 +82,10 @@ impl Gen<'_> {
                     crate::check::Measure::Count => "element count",
                     crate::check::Measure::Size => "encoded size",
                 };
-                vec![format!("The {what} of `{}`; computed on encode.", field_name(s, *user))]
+                vec![format!(
+                    "The {what} of `{}`; computed on encode.",
+                    field_name(s, *user)
+                )]
             }
             Some(crate::check::Derive::Explicit(e)) => {
                 vec![format!("`{}`; computed on encode.", e.text)]
@@ -465,29 +468,8 @@ pub(super) fn needed_positions(s: &Struct) -> Vec<bool> {
             crate::ir::visit::len_expr(&f.ty),
         ];
         for e in exprs.into_iter().flatten() {
-            visit_ranges(e, &mut |r| mark_range(r, &mut need));
+            crate::ir::visit::ranges(e, &mut |r, _| mark_range(r, &mut need));
         }
     }
     need
-}
-
-fn visit_ranges(e: &Expr, f: &mut impl FnMut(&FieldRange)) {
-    match &e.kind {
-        ExprKind::SizeOf(r) | ExprKind::Checksum(_, r) => f(r),
-        _ => {}
-    }
-    let mut children = Vec::new();
-    match &e.kind {
-        ExprKind::Unary(_, a) | ExprKind::Coerce(_, a) => children.push(a.as_ref()),
-        ExprKind::Binary(_, a, b) => children.extend([a.as_ref(), b.as_ref()]),
-        ExprKind::If(c, a, b) => children.extend([c.as_ref(), a.as_ref(), b.as_ref()]),
-        ExprKind::Match(s, arms) => {
-            children.push(s.as_ref());
-            children.extend(arms.iter().map(|(_, v)| v));
-        }
-        _ => {}
-    }
-    for c in children {
-        visit_ranges(c, f);
-    }
 }

@@ -704,7 +704,7 @@ fn placeholders(s: &Struct, layout: &crate::check::StructLayout, order: &[usize]
 
 fn contains_self_range(e: &Expr) -> bool {
     let mut hit = false;
-    walk_exprs(e, &mut |e| {
+    crate::ir::visit::walk(e, &mut |e| {
         if let ExprKind::SizeOf(crate::ir::FieldRange::SelfStruct)
         | ExprKind::Checksum(_, crate::ir::FieldRange::SelfStruct) = e.kind
         {
@@ -715,32 +715,11 @@ fn contains_self_range(e: &Expr) -> bool {
 }
 
 fn ranges_of(e: &Expr, f: &mut impl FnMut(usize, usize)) {
-    walk_exprs(e, &mut |e| {
+    crate::ir::visit::walk(e, &mut |e| {
         if let ExprKind::SizeOf(crate::ir::FieldRange::Fields { first, last })
         | ExprKind::Checksum(_, crate::ir::FieldRange::Fields { first, last }) = e.kind
         {
             f(first, last);
         }
     });
-}
-
-fn walk_exprs(e: &Expr, f: &mut impl FnMut(&Expr)) {
-    f(e);
-    match &e.kind {
-        ExprKind::Unary(_, a) | ExprKind::Coerce(_, a) => walk_exprs(a, f),
-        ExprKind::Binary(_, a, b) => {
-            walk_exprs(a, f);
-            walk_exprs(b, f);
-        }
-        ExprKind::If(c, a, b) => {
-            walk_exprs(c, f);
-            walk_exprs(a, f);
-            walk_exprs(b, f);
-        }
-        ExprKind::Match(s, arms) => {
-            walk_exprs(s, f);
-            arms.iter().for_each(|(_, v)| walk_exprs(v, f));
-        }
-        _ => {}
-    }
 }

@@ -191,32 +191,7 @@ impl Gen<'_> {
 
     /// True when the patterns cover every value of the scrutinee's type.
     pub(super) fn exhaustive(&self, ty: &ValueTy, pats: &[&Pattern]) -> bool {
-        let ty = match ty {
-            ValueTy::Optional(t) => t.as_ref(),
-            t => t,
-        };
-        match ty {
-            ValueTy::Bool => {
-                pats.contains(&&Pattern::Bool(true)) && pats.contains(&&Pattern::Bool(false))
-            }
-            ValueTy::Enum(id) => match &self.schema.ty(*id).kind {
-                TypeKind::Enum(e) => {
-                    e.unknown.is_none()
-                        && (0..e.variants.len()).all(|i| pats.contains(&&Pattern::Variant(*id, i)))
-                }
-                _ => false,
-            },
-            ValueTy::MessageType => crate::ir::MESSAGE_TYPES
-                .iter()
-                .all(|n| pats.contains(&&Pattern::Builtin(BuiltinVariant::MessageType(n)))),
-            ValueTy::ResponseStatus => crate::ir::RESPONSE_STATUSES
-                .iter()
-                .all(|n| pats.contains(&&Pattern::Builtin(BuiltinVariant::ResponseStatus(n)))),
-            ValueTy::ErrorKind => crate::ir::ERROR_KINDS
-                .iter()
-                .all(|n| pats.contains(&&Pattern::Builtin(BuiltinVariant::ErrorKind(n)))),
-            _ => false,
-        }
+        crate::ir::visit::covers(self.schema, ty, pats)
     }
 
     /// A field's value: `Some(i128::from(f_len))`, `f_opt.as_ref().map(|v| …)`.

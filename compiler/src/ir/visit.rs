@@ -1,50 +1,56 @@
 //! Walks over expressions and types, for the passes that need to know what refers to what.
 
-use super::{Expr, ExprKind, FieldRange, FieldRef, Len, Ty, Type};
+use super::{
+    BuiltinVariant, ERROR_KINDS, Expr, ExprKind, FieldRange, FieldRef, Len, MESSAGE_TYPES, Pattern,
+    RESPONSE_STATUSES, Schema, Ty, Type, TypeKind, ValueTy,
+};
+
+/// The direct sub-expressions of an expression.
+pub fn children(e: &Expr) -> Vec<&Expr> {
+    match &e.kind {
+        ExprKind::Unary(_, a) | ExprKind::Coerce(_, a) => vec![a],
+        ExprKind::Binary(_, a, b) => vec![a, b],
+        ExprKind::If(c, a, b) => vec![c, a, b],
+        ExprKind::Match(s, arms) => std::iter::once(s.as_ref())
+            .chain(arms.iter().map(|(_, v)| v))
+            .collect(),
+        ExprKind::StructLit(_, fields) => fields.iter().map(|(_, v)| v).collect(),
+        ExprKind::KvLit(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
+        ExprKind::ListLit(items) => items.iter().collect(),
+        _ => vec![],
+    }
+}
+
+/// Calls `f` on an expression and every expression inside it, outermost first.
+pub fn walk(e: &Expr, f: &mut impl FnMut(&Expr)) {
+    f(e);
+    for c in children(e) {
+        walk(c, f);
+    }
+}
 
 /// Calls `f` on every field path an expression reads, including those inside
 /// `sizeof`, `len` and checksum arguments (as single-field refs for ranges).
 pub fn field_refs(e: &Expr, f: &mut impl FnMut(&FieldRef)) {
-    match &e.kind {
+    walk(e, &mut |e| match &e.kind {
         ExprKind::Field(r) | ExprKind::LenOf(r) => f(r),
-        ExprKind::SizeOf(range) | ExprKind::Checksum(_, range) => {
-            if let FieldRange::Fields { first, last } = range {
-                for field in *first..=*last {
-                    f(&FieldRef { field, sub: vec![] });
-                }
+        ExprKind::SizeOf(FieldRange::Fields { first, last })
+        | ExprKind::Checksum(_, FieldRange::Fields { first, last }) => {
+            for field in *first..=*last {
+                f(&FieldRef { field, sub: vec![] });
             }
         }
-        ExprKind::Unary(_, a) | ExprKind::Coerce(_, a) => field_refs(a, f),
-        ExprKind::Binary(_, a, b) => {
-            field_refs(a, f);
-            field_refs(b, f);
-        }
-        ExprKind::If(c, a, b) => {
-            field_refs(c, f);
-            field_refs(a, f);
-            field_refs(b, f);
-        }
-        ExprKind::Match(s, arms) => {
-            field_refs(s, f);
-            for (_, v) in arms {
-                field_refs(v, f);
-            }
-        }
-        ExprKind::StructLit(_, fields) => fields.iter().for_each(|(_, v)| field_refs(v, f)),
-        ExprKind::KvLit(pairs) => pairs.iter().for_each(|(k, v)| {
-            field_refs(k, f);
-            field_refs(v, f);
-        }),
-        ExprKind::ListLit(items) => items.iter().for_each(|v| field_refs(v, f)),
-        ExprKind::Int(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Str(_)
-        | ExprKind::ByteStr(_)
-        | ExprKind::Variant(..)
-        | ExprKind::Builtin(_)
-        | ExprKind::Request(_)
-        | ExprKind::Error(_) => {}
-    }
+        _ => {}
+    });
+}
+
+/// Calls `f` on the range of every `sizeof` and checksum, with `true` for checksums.
+pub fn ranges(e: &Expr, f: &mut impl FnMut(&FieldRange, bool)) {
+    walk(e, &mut |e| match &e.kind {
+        ExprKind::SizeOf(r) => f(r, false),
+        ExprKind::Checksum(_, r) => f(r, true),
+        _ => {}
+    });
 }
 
 /// Indices of the fields an expression reads directly.
@@ -104,5 +110,30 @@ pub fn const_int(e: &Expr) -> Option<i128> {
             }
         }
         _ => None,
+    }
+}
+
+/// True when `pats` match every value of `ty` (a bool, a closed enum or a built-in enum).
+pub fn covers(schema: &Schema, ty: &ValueTy, pats: &[&Pattern]) -> bool {
+    let has = |p: Pattern| pats.contains(&&p);
+    match ty {
+        ValueTy::Optional(t) => covers(schema, t, pats),
+        ValueTy::Bool => has(Pattern::Bool(true)) && has(Pattern::Bool(false)),
+        ValueTy::Enum(id) => match &schema.ty(*id).kind {
+            TypeKind::Enum(e) => {
+                e.unknown.is_none() && (0..e.variants.len()).all(|i| has(Pattern::Variant(*id, i)))
+            }
+            _ => false,
+        },
+        ValueTy::MessageType => MESSAGE_TYPES
+            .iter()
+            .all(|n| has(Pattern::Builtin(BuiltinVariant::MessageType(n)))),
+        ValueTy::ResponseStatus => RESPONSE_STATUSES
+            .iter()
+            .all(|n| has(Pattern::Builtin(BuiltinVariant::ResponseStatus(n)))),
+        ValueTy::ErrorKind => ERROR_KINDS
+            .iter()
+            .all(|n| has(Pattern::Builtin(BuiltinVariant::ErrorKind(n)))),
+        _ => false,
     }
 }

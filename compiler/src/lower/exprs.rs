@@ -827,7 +827,9 @@ impl Lowerer {
             arms.push((pats, v));
         }
         let all: Vec<&Pattern> = arms.iter().flat_map(|(p, _)| p).collect();
-        if !all.contains(&&Pattern::Default) && !self.covers(&scrutinee.ty, &all) {
+        if !all.contains(&&Pattern::Default)
+            && !crate::ir::visit::covers(&self.schema, &scrutinee.ty, &all)
+        {
             self.diags.push(
                 Diagnostic::error("E0403", "this `match` does not cover every value")
                     .primary(span, "some values match no arm")
@@ -839,31 +841,6 @@ impl Lowerer {
             ty,
             span,
             text,
-        }
-    }
-
-    fn covers(&self, ty: &ValueTy, pats: &[&Pattern]) -> bool {
-        match strip(ty) {
-            ValueTy::Bool => {
-                pats.contains(&&Pattern::Bool(true)) && pats.contains(&&Pattern::Bool(false))
-            }
-            ValueTy::Enum(id) => match &self.schema.ty(*id).kind {
-                TypeKind::Enum(e) => {
-                    e.unknown.is_none()
-                        && (0..e.variants.len()).all(|i| pats.contains(&&Pattern::Variant(*id, i)))
-                }
-                _ => false,
-            },
-            ValueTy::ErrorKind => ERROR_KINDS
-                .iter()
-                .all(|n| pats.contains(&&Pattern::Builtin(BuiltinVariant::ErrorKind(n)))),
-            ValueTy::MessageType => MESSAGE_TYPES
-                .iter()
-                .all(|n| pats.contains(&&Pattern::Builtin(BuiltinVariant::MessageType(n)))),
-            ValueTy::ResponseStatus => RESPONSE_STATUSES
-                .iter()
-                .all(|n| pats.contains(&&Pattern::Builtin(BuiltinVariant::ResponseStatus(n)))),
-            _ => false,
         }
     }
 
