@@ -299,7 +299,7 @@ fn measure_of(ty: &Type) -> Measure {
 
 /// Recognises `f`, `f + c`, `c + f` and `f - c`, returning `(f, add)` with
 /// `f = length + add`.
-fn solvable(e: &Expr) -> Option<(usize, i128)> {
+pub fn solvable(e: &Expr) -> Option<(usize, i128)> {
     let plain = |e: &Expr| match &e.kind {
         ExprKind::Field(r) if r.sub.is_empty() => Some(r.field),
         _ => None,

@@ -527,9 +527,22 @@ impl Gen<'_> {
         }
     }
 
+    /// True when `e` is the very length expression its field was derived from, so
+    /// the value cannot disagree with it and the check would only cost a second pass.
+    fn derived_from(&self, e: &Expr, sc: &Scope<'_>) -> bool {
+        let (Some((id, s)), Some((target, _))) = (sc.s, crate::check::layout::solvable(e)) else {
+            return false;
+        };
+        match &self.layout.of(id).fields[target].derive {
+            Some(Derive::Implicit { user, .. }) => crate::ir::visit::len_expr(&s.fields[*user].ty)
+                .is_some_and(|own| std::ptr::eq(own, e)),
+            _ => false,
+        }
+    }
+
     /// Fails when a length expression disagrees with the value's actual length.
     fn len_check(&self, e: &Expr, actual: TokenStream, sc: &Scope<'_>) -> TokenStream {
-        if const_int(e).is_some() && sc.s.is_none() {
+        if (const_int(e).is_some() && sc.s.is_none()) || self.derived_from(e, sc) {
             return quote!();
         }
         let expected = self.expr(e, sc);
