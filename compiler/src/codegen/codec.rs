@@ -324,7 +324,13 @@ impl Gen<'_> {
     }
 
     /// Reads the id straight from its offset when every field before it has a fixed size.
-    fn peek_direct(&self, s: &Struct, e: &Expr) -> Option<TokenStream> {
+    /// Where the request id sits when every field before it has a fixed size:
+    /// its offset, its field index and its integer type.
+    fn fixed_id_slot<'s>(
+        &self,
+        s: &'s Struct,
+        e: &Expr,
+    ) -> Option<(u64, usize, &'s crate::ir::IntTy)> {
         let ExprKind::Field(FieldRef { field, sub }) = &e.kind else {
             return None;
         };
@@ -340,6 +346,11 @@ impl Gen<'_> {
             }
             off += fixed_size(self.schema, &g.ty)?;
         }
+        Some((off, *field, i))
+    }
+
+    fn peek_direct(&self, s: &Struct, e: &Expr) -> Option<TokenStream> {
+        let (off, _, i) = self.fixed_id_slot(s, e)?;
         let n = u64::from(i.bits / 8);
         let t = int_ty(i);
         let from = match super::names::endian_of(self.schema, i.endian) {
@@ -364,9 +375,47 @@ impl Gen<'_> {
         })
     }
 
+    /// Rewriting only the request id patches its bytes in place when it sits at a
+    /// fixed offset and nothing else is computed from its value; the proxy does this
+    /// for every request it multiplexes, so it should cost a copy of the header.
+    fn id_patch(&self, s: &Struct) -> TokenStream {
+        let md = self.schema.metadata.as_ref();
+        let Some((off, field, i)) = md
+            .and_then(|m| m.request_id.as_ref())
+            .and_then(|e| self.fixed_id_slot(s, e))
+        else {
+            return quote!();
+        };
+        if s.fields.iter().any(|g| match &g.value {
+            crate::ir::FieldValue::Derived(e) => value_depends_on(e, field),
+            _ => false,
+        }) {
+            return quote!();
+        }
+        let n = usize::from(i.bits / 8);
+        let (t, max) = (int_ty(i), max_of(i.bits, i.signed));
+        let m = super::names::to_bytes_method(super::names::endian_of(self.schema, i.endian));
+        let (a, b) = (
+            proc_macro2::Literal::u64_unsuffixed(off),
+            proc_macro2::Literal::u64_unsuffixed(off + n as u64),
+        );
+        quote! {
+            if let (true, ::core::option::Option::Some(id), ::core::option::Option::Some(head), true) =
+                (mutation.properties.is_empty(), mutation.request_id, frame.get(..#a), frame.len() >= #b)
+            {
+                let id = __mp::eval::fit::<#t>(i128::from(id), #max)?;
+                out.write_slice(head);
+                out.write_slice(&id.#m());
+                out.write_shared(&frame.slice(#b..));
+                return ::core::result::Result::Ok(());
+            }
+        }
+    }
+
     fn emit_mutate(&self, id: TypeId, s: &Struct) -> TokenStream {
         let view = self.view_name(id);
         let message = self.owned_name(id);
+        let id_patch = self.id_patch(s);
         let md = self.schema.metadata.as_ref();
         let set_id = match md
             .and_then(|m| m.request_id.as_ref())
@@ -403,6 +452,7 @@ impl Gen<'_> {
                     out.write_shared(frame);
                     return ::core::result::Result::Ok(());
                 }
+                #id_patch
                 let view = #view::decode(frame)?;
                 #[allow(unused_mut)]
                 let mut message = #message::from_ref(&view, frame);
@@ -734,4 +784,19 @@ fn scan_params(e: &Expr, req: &mut bool, err: &mut bool) {
         ExprKind::Error(_) => *err = true,
         _ => {}
     });
+}
+
+/// True when a derived value changes with the value of `field` (sizes of fixed-width
+/// fields do not).
+fn value_depends_on(e: &Expr, field: usize) -> bool {
+    let mut hit = false;
+    crate::ir::visit::walk(e, &mut |e| match &e.kind {
+        ExprKind::Field(r) | ExprKind::LenOf(r) => hit |= r.field == field,
+        ExprKind::Checksum(_, crate::ir::FieldRange::SelfStruct) => hit = true,
+        ExprKind::Checksum(_, crate::ir::FieldRange::Fields { first, last }) => {
+            hit |= (*first..=*last).contains(&field)
+        }
+        _ => {}
+    });
+    hit
 }
