@@ -12,7 +12,7 @@ pub use crate::mutation::Mutation;
 pub use crate::reply::{ErrorKind, ReplyError};
 pub use crate::wire::{
     Counter, Crc32, Encoded, Reader, Sink, Stop, Sum8, Walk, Xor8, conclude, finish_at, padding_to,
-    put_varint, render, share, share_str, unzigzag, varint_len, zigzag,
+    put_varint, render, share, share_str, unzigzag, varint_len, write_part, zigzag,
 };
 pub use bytes::{Bytes, BytesMut};
 pub use bytestring::ByteString;

@@ -1,6 +1,7 @@
 //! Changes the proxy asks a codec to make while re-encoding a frame.
 
 use bytestring::ByteString;
+use smallvec::SmallVec;
 
 /// Header changes applied on re-encode; the payload is left as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,9 +49,69 @@ impl Mutation {
     }
 }
 
+impl Mutation {
+    /// The value the last property with this key sets.
+    fn last_value(&self, key: &str) -> Option<&str> {
+        self.properties
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| &**v)
+    }
+
+    /// Streams a key/value list with the property changes applied, in the order
+    /// [`Mutation::apply_to`] would leave it, without building an owned list:
+    /// `emit` gets each resulting pair. Lists of up to 16 pairs need no allocation.
+    pub fn rewrite<'e, E>(
+        &self,
+        entries: impl Iterator<Item = (&'e str, &'e str)>,
+        mut emit: impl FnMut(&str, &str) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let entries: SmallVec<[(&str, &str); 16]> = entries.collect();
+        for (i, &(k, v)) in entries.iter().enumerate() {
+            let first = !entries[..i].iter().any(|(pk, _)| *pk == k);
+            match self.last_value(k) {
+                Some(new) if first => emit(k, new)?,
+                _ => emit(k, v)?,
+            }
+        }
+        for (j, (k, _)) in self.properties.iter().enumerate() {
+            let first = !self.properties[..j].iter().any(|(pk, _)| pk == k);
+            if first && !entries.iter().any(|(ek, _)| *ek == &**k) {
+                emit(k, self.last_value(k).unwrap_or_default())?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rewrite_streams_what_apply_to_builds() {
+        let original = [("a", "1"), ("b", "2"), ("a", "3")];
+        let m = Mutation::new()
+            .with("a", "x")
+            .with("c", "y")
+            .with("a", "z")
+            .with("c", "w");
+        let mut streamed = Vec::new();
+        m.rewrite(original.iter().copied(), |k, v| {
+            streamed.push(format!("{k}={v}"));
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        let mut list: Vec<(ByteString, ByteString)> = original
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        m.apply_to(&mut list);
+        let built: Vec<String> = list.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(streamed, built);
+        assert_eq!(built, ["a=z", "b=2", "a=3", "c=w"]);
+    }
 
     #[test]
     fn apply_replaces_then_appends() {

@@ -445,6 +445,16 @@ impl Gen<'_> {
                 }
             },
         };
+        let rest = match self.emit_view_rewrite(id, s) {
+            Some(body) => body,
+            None => quote! {
+                #[allow(unused_mut)]
+                let mut message = #message::from_ref(&view, frame);
+                #set_id
+                #props
+                message.encode(out)
+            },
+        };
         quote! {
             /// Re-encodes `frame` with `mutation` applied; bytes and text are shared, not copied.
             pub fn encode_mutated(frame: &__mp::Bytes, mutation: &__mp::Mutation, out: &mut __mp::Encoded) -> ::core::result::Result<(), __mp::EncodeError> {
@@ -454,11 +464,7 @@ impl Gen<'_> {
                 }
                 #id_patch
                 let view = #view::decode(frame)?;
-                #[allow(unused_mut)]
-                let mut message = #message::from_ref(&view, frame);
-                #set_id
-                #props
-                message.encode(out)
+                #rest
             }
         }
     }

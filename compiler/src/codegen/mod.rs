@@ -7,6 +7,7 @@ mod decode;
 mod encode;
 mod enums;
 mod expr;
+mod mutate;
 mod names;
 mod structs;
 mod types;

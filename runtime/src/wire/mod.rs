@@ -57,6 +57,17 @@ pub fn put_varint<S: Sink + ?Sized>(out: &mut S, mut v: u64) {
     out.write_slice(buf.get(..n).unwrap_or_default());
 }
 
+/// Writes `part` of `frame`: shared when it is large enough to be worth a
+/// reference, copied otherwise.
+#[inline]
+pub fn write_part<S: Sink + ?Sized>(out: &mut S, frame: &Bytes, part: &[u8]) {
+    if part.len() >= SHARE_MIN {
+        out.write_shared(&share(frame, part));
+    } else {
+        out.write_slice(part);
+    }
+}
+
 /// A `Bytes` for `part`, which lies inside `frame`, without copying.
 ///
 /// Falls back to a copy when `part` is not inside `frame`, so a caller's

@@ -1,0 +1,276 @@
+//! Re-encoding a frame with a mutation straight from its view: fields are copied
+//! from the frame, the mutated key/value list is streamed with the changes applied,
+//! and the lengths that depend on it are recomputed. No owned value is built.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::Gen;
+use super::names::{endian_of, field_name, ident, int_ty, lit_usize, max_of, to_bytes_method};
+use crate::check::{Derive, Measure};
+use crate::ir::visit::const_int;
+use crate::ir::{ExprKind, FieldRef, FieldValue, Len, Prefix, Struct, Ty, Type, TypeId, TypeKind};
+
+impl Gen<'_> {
+    /// The body of `encode_mutated` for frames simple enough to rewrite from the view.
+    pub(super) fn emit_view_rewrite(&self, id: TypeId, s: &Struct) -> Option<TokenStream> {
+        let md = self.schema.metadata.as_ref()?;
+        let (mutated, _) = md.mutate.as_ref()?;
+        let id_field = match md.request_id.as_ref().map(|e| &e.kind) {
+            Some(ExprKind::Field(FieldRef { field, sub }))
+                if sub.is_empty() && s.fields[*field].condition.is_none() =>
+            {
+                matches!(s.fields[*field].ty.kind, Ty::Int(_)).then_some(*field)?
+            }
+            _ => return None,
+        };
+        let Ty::KvList { key, value, len } = &s.fields[mutated.field].ty.kind else {
+            return None;
+        };
+        if !mutated.sub.is_empty() || s.fields[mutated.field].condition.is_some() {
+            return None;
+        }
+        let layout = self.layout.of(id);
+        let mut writes = Vec::new();
+        for (i, f) in s.fields.iter().enumerate() {
+            let w = if i == mutated.field {
+                self.rewrite_list(s, i, len)?
+            } else if i == id_field {
+                let Ty::Int(it) = &f.ty.kind else { return None };
+                let (t, max) = (int_ty(it), max_of(it.bits, it.signed));
+                let m = to_bytes_method(endian_of(self.schema, it.endian));
+                let n = ident(field_name(s, i));
+                quote! {
+                    let id = match mutation.request_id {
+                        ::core::option::Option::Some(id) => __mp::eval::fit::<#t>(i128::from(id), #max)?,
+                        ::core::option::Option::None => view.#n,
+                    };
+                    out.write_slice(&id.#m());
+                }
+            } else {
+                match (&f.value, &layout.fields[i].derive) {
+                    (_, Some(Derive::Implicit { user, measure, add })) => {
+                        self.rewrite_length(s, i, *user, *measure, *add, mutated.field)?
+                    }
+                    (FieldValue::Derived(_), _) => return None,
+                    (FieldValue::Const(_), _) => self.rewrite_const(s, i)?,
+                    _ => self.rewrite_copy(s, i)?,
+                }
+            };
+            writes.push(w);
+        }
+        let pair = self.pair_writer(key, value)?;
+        let fname = field_name(s, mutated.field);
+        let list = ident(fname);
+        Some(quote! {
+            #pair
+            let mut size = __mp::Counter(0);
+            let mut count = 0usize;
+            mutation
+                .rewrite(view.#list.iter(), |k, v| {
+                    count += 1;
+                    write_pair(&mut size, k, v)
+                })
+                .map_err(|e| e.in_field(#fname))?;
+            let (size, count) = (size.0, count);
+            let _ = (size, count);
+            #(#writes)*
+            ::core::result::Result::Ok(())
+        })
+    }
+
+    /// `fn write_pair(out, key, value)` for a `str => str` list.
+    fn pair_writer(&self, key: &Type, value: &Type) -> Option<TokenStream> {
+        let k = self.text_writer(key, quote!(k))?;
+        let v = self.text_writer(value, quote!(v))?;
+        Some(quote! {
+            fn write_pair<S: __mp::Sink + ?Sized>(out: &mut S, k: &str, v: &str) -> ::core::result::Result<(), __mp::EncodeError> {
+                #k
+                #v
+                ::core::result::Result::Ok(())
+            }
+        })
+    }
+
+    fn text_writer(&self, ty: &Type, v: TokenStream) -> Option<TokenStream> {
+        let Ty::Bytes { len, .. } = &ty.kind else {
+            return None;
+        };
+        match len {
+            Len::SizePrefix(p) => {
+                let prefix = self.prefix_of(p, quote!(#v.len()));
+                Some(quote!(#prefix out.write_slice(#v.as_bytes());))
+            }
+            Len::Nul => Some(quote! {
+                if #v.as_bytes().contains(&0) {
+                    return ::core::result::Result::Err(__mp::EncodeError::new(__mp::EncodeErrorKind::InteriorNul));
+                }
+                out.write_slice(#v.as_bytes());
+                out.write_slice(&[0]);
+            }),
+            _ => None,
+        }
+    }
+
+    /// Writes a length or count prefix of `n`.
+    fn prefix_of(&self, p: &Prefix, n: TokenStream) -> TokenStream {
+        match p {
+            Prefix::Varint => quote!(__mp::put_varint(out, #n as u64);),
+            Prefix::Int(i) => {
+                let (t, max) = (int_ty(i), max_of(i.bits, i.signed));
+                let m = to_bytes_method(endian_of(self.schema, i.endian));
+                quote!(out.write_slice(&__mp::eval::fit::<#t>(#n as i128, #max)?.#m());)
+            }
+        }
+    }
+
+    fn rewrite_list(&self, s: &Struct, i: usize, len: &Len) -> Option<TokenStream> {
+        let list = ident(field_name(s, i));
+        let prefix = match len {
+            Len::CountPrefix(p) => self.prefix_of(p, quote!(count)),
+            Len::SizePrefix(p) => self.prefix_of(p, quote!(size)),
+            Len::Count(_) | Len::Size(_) | Len::ToEnd => quote!(),
+            Len::Nul => return None,
+        };
+        let fname = field_name(s, i);
+        Some(quote! {
+            #prefix
+            mutation.rewrite(view.#list.iter(), |k, v| write_pair(out, k, v)).map_err(|e| e.in_field(#fname))?;
+        })
+    }
+
+    /// An implicit length, measured on the mutated list or on the view.
+    fn rewrite_length(
+        &self,
+        s: &Struct,
+        i: usize,
+        user: usize,
+        measure: Measure,
+        add: i128,
+        mutated: usize,
+    ) -> Option<TokenStream> {
+        let Ty::Int(it) = &s.fields[i].ty.kind else {
+            return None;
+        };
+        let u = ident(field_name(s, user));
+        let measured = match (user == mutated, measure) {
+            (true, Measure::Size) => quote!(size),
+            (true, _) => quote!(count),
+            (false, Measure::Size) => quote!(view.#u.as_bytes().len()),
+            (false, _) => quote!(view.#u.len()),
+        };
+        let measured = if s.fields[user].condition.is_some() && user != mutated {
+            let inner = match measure {
+                Measure::Size => quote!(v.as_bytes().len()),
+                _ => quote!(v.len()),
+            };
+            quote!(view.#u.map_or(0, |v| #inner))
+        } else {
+            measured
+        };
+        let (t, max) = (int_ty(it), max_of(it.bits, it.signed));
+        let m = to_bytes_method(endian_of(self.schema, it.endian));
+        let value = if add == 0 {
+            quote!(#measured as i128)
+        } else {
+            let add = proc_macro2::Literal::i128_suffixed(add);
+            quote!(#measured as i128 + #add)
+        };
+        Some(quote! {
+            let n = __mp::eval::fit::<#t>(#value, #max)?;
+            out.write_slice(&n.#m());
+        })
+    }
+
+    fn rewrite_const(&self, s: &Struct, i: usize) -> Option<TokenStream> {
+        let f = &s.fields[i];
+        let FieldValue::Const(c) = &f.value else {
+            return None;
+        };
+        match (&f.ty.kind, &c.kind) {
+            (Ty::Int(it), _) => {
+                let v = super::names::typed_lit(const_int(c)?, &int_ty(it));
+                let m = to_bytes_method(endian_of(self.schema, it.endian));
+                Some(quote!(out.write_slice(&#v.#m());))
+            }
+            (_, ExprKind::ByteStr(b)) => {
+                let b = proc_macro2::Literal::byte_string(b);
+                Some(quote!(out.write_slice(#b);))
+            }
+            _ => None,
+        }
+    }
+
+    /// A field copied from the view.
+    fn rewrite_copy(&self, s: &Struct, i: usize) -> Option<TokenStream> {
+        let f = &s.fields[i];
+        let n = f.name.as_ref().map(|n| ident(&n.name));
+        let write = |v: TokenStream| self.copy_ty(&f.ty, v);
+        match (&f.ty.kind, n) {
+            (Ty::Pad(k), _) => {
+                let k = lit_usize(*k);
+                Some(quote!(out.write_slice(&[0u8; #k]);))
+            }
+            (Ty::Align(_), _) => None,
+            (_, None) => None,
+            (_, Some(n)) if f.condition.is_some() => {
+                let w = write(quote!(v))?;
+                Some(quote!(if let ::core::option::Option::Some(v) = view.#n { #w }))
+            }
+            (_, Some(n)) => write(quote!(view.#n)),
+        }
+    }
+
+    fn copy_ty(&self, ty: &Type, v: TokenStream) -> Option<TokenStream> {
+        Some(match &ty.kind {
+            Ty::Int(i) => {
+                let m = to_bytes_method(endian_of(self.schema, i.endian));
+                quote!(out.write_slice(&#v.#m());)
+            }
+            Ty::Float { endian, .. } => {
+                let m = to_bytes_method(endian_of(self.schema, *endian));
+                quote!(out.write_slice(&#v.#m());)
+            }
+            Ty::Bool => quote!(out.write_slice(&[u8::from(#v)]);),
+            Ty::Varint => quote!(__mp::put_varint(out, #v);),
+            Ty::Zigzag => quote!(__mp::put_varint(out, __mp::zigzag(#v));),
+            Ty::Named(id) => match &self.schema.ty(*id).kind {
+                TypeKind::Enum(e) => {
+                    let m = to_bytes_method(endian_of(self.schema, e.repr.endian));
+                    quote!(out.write_slice(&#v.to_raw().#m());)
+                }
+                TypeKind::Bits(_) => quote!(#v.write(out)?;),
+                _ => return None,
+            },
+            Ty::Bytes { text, len } => {
+                let bytes = if *text {
+                    quote!(#v.as_bytes())
+                } else {
+                    quote!(#v)
+                };
+                match len {
+                    Len::SizePrefix(p) => {
+                        let prefix = self.prefix_of(p, quote!(#bytes.len()));
+                        quote!(#prefix __mp::write_part(out, frame, #bytes);)
+                    }
+                    Len::Nul => {
+                        quote!(__mp::write_part(out, frame, #bytes); out.write_slice(&[0]);)
+                    }
+                    _ if Self::fixed_bytes(ty).is_some() => {
+                        quote!(__mp::write_part(out, frame, &#bytes[..]);)
+                    }
+                    _ => quote!(__mp::write_part(out, frame, #bytes);),
+                }
+            }
+            Ty::List { len, .. } | Ty::KvList { len, .. } => {
+                let prefix = match len {
+                    Len::CountPrefix(p) => self.prefix_of(p, quote!(#v.len())),
+                    Len::SizePrefix(p) => self.prefix_of(p, quote!(#v.as_bytes().len())),
+                    _ => quote!(),
+                };
+                quote!(#prefix __mp::write_part(out, frame, #v.as_bytes());)
+            }
+            _ => return None,
+        })
+    }
+}
