@@ -80,7 +80,7 @@ impl Gen<'_> {
     }
 
     /// `fn write_pair(out, key, value)` for a `str => str` list.
-    fn pair_writer(&self, key: &Type, value: &Type) -> Option<TokenStream> {
+    pub(super) fn pair_writer(&self, key: &Type, value: &Type) -> Option<TokenStream> {
         let k = self.text_writer(key, quote!(k))?;
         let v = self.text_writer(value, quote!(v))?;
         Some(quote! {
@@ -92,7 +92,7 @@ impl Gen<'_> {
         })
     }
 
-    fn text_writer(&self, ty: &Type, v: TokenStream) -> Option<TokenStream> {
+    pub(super) fn text_writer(&self, ty: &Type, v: TokenStream) -> Option<TokenStream> {
         let Ty::Bytes { len, .. } = &ty.kind else {
             return None;
         };
@@ -113,7 +113,7 @@ impl Gen<'_> {
     }
 
     /// Writes a length or count prefix of `n`.
-    fn prefix_of(&self, p: &Prefix, n: TokenStream) -> TokenStream {
+    pub(super) fn prefix_of(&self, p: &Prefix, n: TokenStream) -> TokenStream {
         match p {
             Prefix::Varint => quote!(__mp::put_varint(out, #n as u64);),
             Prefix::Int(i) => {
@@ -124,7 +124,7 @@ impl Gen<'_> {
         }
     }
 
-    fn rewrite_list(&self, s: &Struct, i: usize, len: &Len) -> Option<TokenStream> {
+    pub(super) fn rewrite_list(&self, s: &Struct, i: usize, len: &Len) -> Option<TokenStream> {
         let list = ident(field_name(s, i));
         let prefix = match len {
             Len::CountPrefix(p) => self.prefix_of(p, quote!(count)),
@@ -140,7 +140,7 @@ impl Gen<'_> {
     }
 
     /// An implicit length, measured on the mutated list or on the view.
-    fn rewrite_length(
+    pub(super) fn rewrite_length(
         &self,
         s: &Struct,
         i: usize,
@@ -182,7 +182,7 @@ impl Gen<'_> {
         })
     }
 
-    fn rewrite_const(&self, s: &Struct, i: usize) -> Option<TokenStream> {
+    pub(super) fn rewrite_const(&self, s: &Struct, i: usize) -> Option<TokenStream> {
         let f = &s.fields[i];
         let FieldValue::Const(c) = &f.value else {
             return None;
@@ -202,7 +202,7 @@ impl Gen<'_> {
     }
 
     /// A field copied from the view.
-    fn rewrite_copy(&self, s: &Struct, i: usize) -> Option<TokenStream> {
+    pub(super) fn rewrite_copy(&self, s: &Struct, i: usize) -> Option<TokenStream> {
         let f = &s.fields[i];
         let n = f.name.as_ref().map(|n| ident(&n.name));
         let write = |v: TokenStream| self.copy_ty(&f.ty, v);
@@ -221,7 +221,7 @@ impl Gen<'_> {
         }
     }
 
-    fn copy_ty(&self, ty: &Type, v: TokenStream) -> Option<TokenStream> {
+    pub(super) fn copy_ty(&self, ty: &Type, v: TokenStream) -> Option<TokenStream> {
         Some(match &ty.kind {
             Ty::Int(i) => {
                 let m = to_bytes_method(endian_of(self.schema, i.endian));

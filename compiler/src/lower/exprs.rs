@@ -5,9 +5,8 @@ use pest::iterators::Pair;
 use super::{Lowerer, inner};
 use crate::diag::{Diagnostic, FileId, Span};
 use crate::ir::{
-    BinOp, BuiltinVariant, Checksum, ERROR_KINDS, ErrorField, Expr, ExprKind, Field, FieldRange,
-    FieldRef, MESSAGE_TYPES, Pattern, RESPONSE_STATUSES, RequestField, Schema, SubField, Ty, Type,
-    TypeKind, UnOp, ValueTy,
+    BinOp, BuiltinVariant, Checksum, Expr, ExprKind, Field, FieldRange, FieldRef, Pattern, Schema,
+    Ty, Type, TypeKind, UnOp, ValueTy,
 };
 use crate::syntax::{Rule, parse_int, pratt, span_of, unescape};
 
@@ -98,7 +97,7 @@ pub(crate) fn ty_name(t: &ValueTy) -> String {
     }
 }
 
-fn strip(t: &ValueTy) -> &ValueTy {
+pub(super) fn strip(t: &ValueTy) -> &ValueTy {
     match t {
         ValueTy::Optional(t) => t,
         t => t,
@@ -134,7 +133,7 @@ impl Lowerer {
         );
     }
 
-    fn mismatch(&mut self, span: Span, expected: &str, found: &ValueTy) {
+    pub(super) fn mismatch(&mut self, span: Span, expected: &str, found: &ValueTy) {
         self.diags
             .push(Diagnostic::error("E0301", "mismatched types").primary(
                 span,
@@ -189,15 +188,6 @@ impl Lowerer {
         self.check_decidable(e, "union tag");
     }
 
-    fn forward_ref(&mut self, name: &str, span: Span) {
-        self.diags.push(
-            Diagnostic::error("E0203", format!("`{name}` is used before it is decoded"))
-                .primary(span, "this field comes later")
-                .note("fields are decoded in order, so a field can only depend on earlier ones")
-                .help("move the field earlier, or compute this one with `sizeof`/`len`"),
-        );
-    }
-
     /// Lowers and types an expression.
     pub(crate) fn lower_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
@@ -233,7 +223,7 @@ impl Lowerer {
         }
     }
 
-    fn unary(&mut self, op: Rule, rhs: Expr, op_span: Span) -> Expr {
+    pub(super) fn unary(&mut self, op: Rule, rhs: Expr, op_span: Span) -> Expr {
         let span = op_span.to(rhs.span);
         let (op, want) = if op == Rule::neg {
             (UnOp::Neg, ValueTy::Int)
@@ -252,7 +242,7 @@ impl Lowerer {
         }
     }
 
-    fn binary(&mut self, op: Rule, a: Expr, b: Expr) -> Expr {
+    pub(super) fn binary(&mut self, op: Rule, a: Expr, b: Expr) -> Expr {
         use BinOp::*;
         let span = a.span.to(b.span);
         let op = match op {
@@ -316,7 +306,7 @@ impl Lowerer {
         }
     }
 
-    fn both_int(&mut self, a: &Expr, b: &Expr, unknown: bool) {
+    pub(super) fn both_int(&mut self, a: &Expr, b: &Expr, unknown: bool) {
         if unknown {
             return;
         }
@@ -328,7 +318,7 @@ impl Lowerer {
         }
     }
 
-    fn primary(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
+    pub(super) fn primary(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
         let text = p.as_str().to_string();
         let x = match p.as_rule() {
@@ -405,7 +395,7 @@ impl Lowerer {
         }
     }
 
-    fn bad_string(&mut self, span: Span) {
+    pub(super) fn bad_string(&mut self, span: Span) {
         self.diags.push(
             Diagnostic::error("E0101", "invalid escape in a string")
                 .primary(span, "unknown escape")
@@ -413,286 +403,7 @@ impl Lowerer {
         );
     }
 
-    /// `a.b.c`, `Enum::Variant`, `req.request_id`, `err.kind`.
-    fn path(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
-        let span = span_of(p, cx.file);
-        let text = p.as_str().to_string();
-        if text.contains("::") {
-            return self.variant_expr(p, cx);
-        }
-        let parts: Vec<Pair<'_, Rule>> = inner(p);
-        let first = parts[0].as_str();
-        if let Some((req, err)) = &cx.params {
-            if first == req {
-                return self.request_field(&parts, cx, span, text);
-            }
-            if Some(first) == err.as_deref() {
-                return self.error_field(&parts, cx, span, text);
-            }
-        }
-        match self.field_ref(&parts, cx, false) {
-            Some((r, ty)) => Expr {
-                kind: ExprKind::Field(r),
-                ty,
-                span,
-                text,
-            },
-            None => unit(span, text),
-        }
-    }
-
-    /// Resolves `field.member…` to a field path and its value type.
-    pub(crate) fn field_ref(
-        &mut self,
-        parts: &[Pair<'_, Rule>],
-        cx: &ExprCx<'_>,
-        any: bool,
-    ) -> Option<(FieldRef, ValueTy)> {
-        let first = &parts[0];
-        let name = first.as_str();
-        let Some(index) = cx
-            .fields
-            .iter()
-            .position(|f| f.name.as_deref() == Some(name))
-        else {
-            if cx.params.is_none() && self.struct_names.iter().any(|n| n == name) {
-                self.forward_ref(name, span_of(first, cx.file));
-                return None;
-            }
-            let cands: Vec<&str> = cx.fields.iter().filter_map(|f| f.name.as_deref()).collect();
-            self.unknown("field", name, span_of(first, cx.file), &cands);
-            return None;
-        };
-        if index >= cx.visible && !any {
-            self.forward_ref(name, span_of(first, cx.file));
-            return None;
-        }
-        let info = &cx.fields[index];
-        let mut sub = Vec::new();
-        let mut ty = value_ty(&self.schema, &info.ty);
-        let mut cur = info.ty.clone();
-        for step in &parts[1..] {
-            let sname = step.as_str();
-            let Ty::Named(id) = &cur.kind else {
-                self.diags.push(
-                    Diagnostic::error("E0301", format!("`{}` has no members", parts[0].as_str()))
-                        .primary(span_of(step, cx.file), "not a bit group or struct"),
-                );
-                return None;
-            };
-            match &self.schema.ty(*id).kind {
-                TypeKind::Bits(b) => {
-                    let Some(i) = b
-                        .fields
-                        .iter()
-                        .position(|m| m.name.as_ref().is_some_and(|n| n.name == sname))
-                    else {
-                        let cands: Vec<&str> = b
-                            .fields
-                            .iter()
-                            .filter_map(|m| m.name.as_ref().map(|n| n.name.as_str()))
-                            .collect();
-                        let cands: Vec<String> = cands.iter().map(|s| s.to_string()).collect();
-                        let cands: Vec<&str> = cands.iter().map(String::as_str).collect();
-                        self.unknown("member", sname, span_of(step, cx.file), &cands);
-                        return None;
-                    };
-                    ty = match b.fields[i].ty {
-                        crate::ir::BitTy::Bool => ValueTy::Bool,
-                        crate::ir::BitTy::Uint(_) => ValueTy::Int,
-                        crate::ir::BitTy::Enum(e) => ValueTy::Enum(e),
-                    };
-                    sub.push(SubField::Bit(i));
-                    cur = Type {
-                        kind: Ty::Unit,
-                        span: cur.span,
-                    };
-                }
-                TypeKind::Struct(s) => {
-                    let Some(i) = s.field_named(sname) else {
-                        let cands: Vec<String> = s
-                            .fields
-                            .iter()
-                            .filter_map(|f| f.name.as_ref().map(|n| n.name.clone()))
-                            .collect();
-                        let cands: Vec<&str> = cands.iter().map(String::as_str).collect();
-                        self.unknown("field", sname, span_of(step, cx.file), &cands);
-                        return None;
-                    };
-                    cur = s.fields[i].ty.clone();
-                    ty = value_ty(&self.schema, &cur);
-                    sub.push(SubField::Field(i));
-                }
-                _ => {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "E0301",
-                            format!("`{}` has no members", parts[0].as_str()),
-                        )
-                        .primary(span_of(step, cx.file), "not a bit group or struct"),
-                    );
-                    return None;
-                }
-            }
-        }
-        if info.optional {
-            ty = ValueTy::Optional(Box::new(ty));
-        }
-        Some((FieldRef { field: index, sub }, ty))
-    }
-
-    fn variant_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
-        let span = span_of(p, cx.file);
-        let parts = inner(p);
-        let (ty_name_s, var) = (parts[0].as_str(), parts.get(1).map_or("", |v| v.as_str()));
-        let text = p.as_str().to_string();
-        match self.resolve_variant(ty_name_s, var, span) {
-            Some(Pattern::Variant(id, i)) => Expr {
-                kind: ExprKind::Variant(id, i),
-                ty: ValueTy::Enum(id),
-                span,
-                text,
-            },
-            Some(Pattern::Builtin(b)) => Expr {
-                kind: ExprKind::Builtin(b),
-                ty: builtin_ty(b),
-                span,
-                text,
-            },
-            _ => unit(span, text),
-        }
-    }
-
-    /// `Enum::Variant` as a pattern (user or built-in enum).
-    pub(crate) fn resolve_variant(&mut self, ty: &str, var: &str, span: Span) -> Option<Pattern> {
-        let builtin: Option<(&[&'static str], MakeBuiltin)> = match ty {
-            "MessageType" => Some((&MESSAGE_TYPES, BuiltinVariant::MessageType)),
-            "ResponseStatus" => Some((&RESPONSE_STATUSES, BuiltinVariant::ResponseStatus)),
-            "ErrorKind" => Some((&ERROR_KINDS, BuiltinVariant::ErrorKind)),
-            _ => None,
-        };
-        if let Some((names, make)) = builtin {
-            return match names.iter().find(|n| **n == var) {
-                Some(n) => Some(Pattern::Builtin(make(n))),
-                None => {
-                    self.unknown(&format!("variant of `{ty}`"), var, span, names);
-                    None
-                }
-            };
-        }
-        let Some(id) = self.names.get(ty).copied() else {
-            let mut cands: Vec<String> = self
-                .schema
-                .types
-                .iter()
-                .filter(|t| matches!(t.kind, TypeKind::Enum(_)))
-                .map(|t| t.name.name.clone())
-                .collect();
-            cands.extend(["MessageType", "ResponseStatus", "ErrorKind"].map(String::from));
-            let cands: Vec<&str> = cands.iter().map(String::as_str).collect();
-            self.unknown("enum", ty, span, &cands);
-            return None;
-        };
-        let TypeKind::Enum(e) = &self.schema.ty(id).kind else {
-            self.diags.push(
-                Diagnostic::error("E0301", format!("`{ty}` is not an enum"))
-                    .primary(span, "expected an enum"),
-            );
-            return None;
-        };
-        match e.variants.iter().position(|v| v.name.name == var) {
-            Some(i) => Some(Pattern::Variant(id, i)),
-            None => {
-                let cands: Vec<String> = e.variants.iter().map(|v| v.name.name.clone()).collect();
-                let cands: Vec<&str> = cands.iter().map(String::as_str).collect();
-                self.unknown(&format!("variant of `{ty}`"), var, span, &cands);
-                None
-            }
-        }
-    }
-
-    fn request_field(
-        &mut self,
-        parts: &[Pair<'_, Rule>],
-        cx: &ExprCx<'_>,
-        span: Span,
-        text: String,
-    ) -> Expr {
-        let field = parts.get(1).map_or("", |p| p.as_str());
-        let (f, ty) = match field {
-            "request_id" => (RequestField::RequestId, ValueTy::Int),
-            "stream_id" => (RequestField::StreamId, ValueTy::Int),
-            "message_type" => (RequestField::MessageType, ValueTy::MessageType),
-            _ => {
-                let s = parts.get(1).map_or(span, |p| span_of(p, cx.file));
-                self.unknown(
-                    "request field",
-                    field,
-                    s,
-                    &["request_id", "stream_id", "message_type"],
-                );
-                return unit(span, text);
-            }
-        };
-        Expr {
-            kind: ExprKind::Request(f),
-            ty,
-            span,
-            text,
-        }
-    }
-
-    fn error_field(
-        &mut self,
-        parts: &[Pair<'_, Rule>],
-        cx: &ExprCx<'_>,
-        span: Span,
-        text: String,
-    ) -> Expr {
-        let field = parts.get(1).map_or("", |p| p.as_str());
-        let (f, ty) = match field {
-            "message" => (ErrorField::Message, ValueTy::Text),
-            "kind" => (ErrorField::Kind, ValueTy::ErrorKind),
-            _ => {
-                let s = parts.get(1).map_or(span, |p| span_of(p, cx.file));
-                self.unknown("error field", field, s, &["message", "kind"]);
-                return unit(span, text);
-            }
-        };
-        Expr {
-            kind: ExprKind::Error(f),
-            ty,
-            span,
-            text,
-        }
-    }
-
-    fn index(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
-        let span = span_of(p, cx.file);
-        let text = p.as_str().to_string();
-        let parts = inner(p);
-        let is_req = cx
-            .params
-            .as_ref()
-            .is_some_and(|(r, _)| r == parts[0].as_str());
-        if !is_req {
-            self.diags.push(
-                Diagnostic::error("E0301", "only a reply's request can be indexed")
-                    .primary(span, "`name[\"key\"]` reads a request property")
-                    .help("in a reply, write `req[\"key\"]`"),
-            );
-            return unit(span, text);
-        }
-        let key = string_value(&parts[1]).unwrap_or_default();
-        Expr {
-            kind: ExprKind::Request(RequestField::Property(key)),
-            ty: ValueTy::Text,
-            span,
-            text,
-        }
-    }
-
-    fn call(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
+    pub(super) fn call(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
         let text = p.as_str().to_string();
         let parts = inner(p);
@@ -772,7 +483,7 @@ impl Lowerer {
         }
     }
 
-    fn if_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
+    pub(super) fn if_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
         let text = p.as_str().to_string();
         let parts = inner(p);
@@ -792,7 +503,7 @@ impl Lowerer {
         }
     }
 
-    fn join(&mut self, a: &Expr, b: &Expr) -> ValueTy {
+    pub(super) fn join(&mut self, a: &Expr, b: &Expr) -> ValueTy {
         let (ta, tb) = (strip(&a.ty), strip(&b.ty));
         if ta != tb && *ta != ValueTy::Unit && *tb != ValueTy::Unit {
             self.diags.push(
@@ -808,7 +519,7 @@ impl Lowerer {
         }
     }
 
-    fn match_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
+    pub(super) fn match_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
         let text = p.as_str().to_string();
         let parts = inner(p);
@@ -854,7 +565,12 @@ impl Lowerer {
         self.patterns_cx(p, tag, f.file)
     }
 
-    fn patterns_cx(&mut self, p: &Pair<'_, Rule>, tag: &ValueTy, file: FileId) -> Vec<Pattern> {
+    pub(super) fn patterns_cx(
+        &mut self,
+        p: &Pair<'_, Rule>,
+        tag: &ValueTy,
+        file: FileId,
+    ) -> Vec<Pattern> {
         let mut out = Vec::new();
         for pat in inner(p) {
             let Some(x) = inner(&pat).into_iter().next() else {
@@ -899,7 +615,7 @@ impl Lowerer {
 }
 
 /// Builds a built-in variant from its name.
-type MakeBuiltin = fn(&'static str) -> BuiltinVariant;
+pub(super) type MakeBuiltin = fn(&'static str) -> BuiltinVariant;
 
 /// The type of a built-in variant.
 pub(crate) fn builtin_ty(b: BuiltinVariant) -> ValueTy {
@@ -912,7 +628,7 @@ pub(crate) fn builtin_ty(b: BuiltinVariant) -> ValueTy {
 
 /// A placeholder for an expression that already produced an error; `Unit` suppresses
 /// follow-on type errors.
-fn unit(span: Span, text: String) -> Expr {
+pub(super) fn unit(span: Span, text: String) -> Expr {
     Expr {
         kind: ExprKind::Int(0),
         ty: ValueTy::Unit,
@@ -922,7 +638,7 @@ fn unit(span: Span, text: String) -> Expr {
 }
 
 /// The span of a read of a conditional field, if the expression makes one.
-fn optional_read(e: &Expr) -> Option<Span> {
+pub(super) fn optional_read(e: &Expr) -> Option<Span> {
     if matches!(e.ty, ValueTy::Optional(_)) && matches!(e.kind, ExprKind::Field(_)) {
         return Some(e.span);
     }

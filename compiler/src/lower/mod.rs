@@ -1,8 +1,12 @@
 //! Lowering: parsed items to the IR, resolving names and typing expressions,
 //! with every error collected as a diagnostic.
 
+mod enums;
 mod exprs;
 mod mesh;
+mod paths;
+mod replies;
+mod structs;
 mod types;
 
 pub(crate) use exprs::string_value as string_of;

@@ -1,0 +1,332 @@
+//! Metadata: what the proxy routes on, read from a decoded frame.
+
+use super::Gen;
+use super::expr::{Ctx, Scope};
+use super::names::{field_name, ident, int_ty, local};
+use crate::check::layout::fixed_size;
+use crate::ir::visit::field_refs;
+use crate::ir::{Expr, ExprKind, FieldRef, Property, Struct, Ty, TypeId, ValueTy};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+impl Gen<'_> {
+    /// `let f_x = view.x;` for the view fields an expression list reads.
+    pub(super) fn bind_view_fields(
+        &self,
+        s: &Struct,
+        exprs: &[&Expr],
+        extra: &[usize],
+    ) -> TokenStream {
+        let mut used = vec![false; s.fields.len()];
+        for e in exprs {
+            field_refs(e, &mut |r| used[r.field] = true);
+        }
+        for &i in extra {
+            used[i] = true;
+        }
+        let binds = (0..s.fields.len())
+            .filter(|&i| used[i] && Self::in_view(s, i))
+            .map(|i| {
+                let l = local(s, i);
+                let n = ident(field_name(s, i));
+                quote!(let #l = view.#n;)
+            });
+        quote!(#(#binds)*)
+    }
+
+    pub(super) fn emit_metadata(&self, id: TypeId, s: &Struct) -> TokenStream {
+        let view = self.view_name(id);
+        let sc = Scope::of(Ctx::View, id, s, vec![false; s.fields.len()]);
+        let md = self.schema.metadata.as_ref();
+        let mut exprs: Vec<&Expr> = Vec::new();
+        let mut lists = Vec::new();
+        if let Some(md) = md {
+            exprs.extend(
+                [
+                    &md.message_type,
+                    &md.request_id,
+                    &md.stream_id,
+                    &md.response_status,
+                ]
+                .into_iter()
+                .flatten(),
+            );
+            for p in &md.properties {
+                match p {
+                    Property::Named { value, .. } => exprs.push(value),
+                    Property::List { field, .. } => lists.push(field.field),
+                }
+            }
+        }
+        let binds = self.bind_view_fields(s, &exprs, &lists);
+        let need = |e: &Expr| {
+            let v = self.expr(e, &sc);
+            let t = &e.text;
+            quote!(__mp::eval::decoded(#v, 0, #t)?)
+        };
+        let message_type = md
+            .and_then(|m| m.message_type.as_ref())
+            .map_or(quote!(__mp::MessageType::Request), need);
+        let id_of = |e: Option<&Expr>| match e {
+            Some(e) => {
+                let v = self.expr(e, &sc);
+                quote!(#v.and_then(|v| u64::try_from(v).ok()))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let request_id = id_of(md.and_then(|m| m.request_id.as_ref()));
+        let stream_id = id_of(md.and_then(|m| m.stream_id.as_ref()));
+        let status = match md.and_then(|m| m.response_status.as_ref()) {
+            Some(e) => self.expr(e, &sc),
+            None => quote!(::core::option::Option::None),
+        };
+        let props = md.map_or(vec![], |m| {
+            m.properties
+                .iter()
+                .map(|p| self.property(s, p, &sc))
+                .collect()
+        });
+        let mut_props = if props.is_empty() {
+            quote!()
+        } else {
+            quote!(mut)
+        };
+        let frame_used = md.is_some_and(|m| {
+            m.properties.iter().any(|p| match p {
+                Property::List { .. } => true,
+                Property::Named { value, .. } => matches!(
+                    &value.ty,
+                    ValueTy::Text | ValueTy::Bytes
+                ) || matches!(&value.ty, ValueTy::Optional(t) if matches!(**t, ValueTy::Text | ValueTy::Bytes)),
+            })
+        });
+        let frame_arg = if frame_used {
+            quote!(frame)
+        } else {
+            quote!(_frame)
+        };
+        let g = if self.view_generics(id).is_empty() {
+            quote!()
+        } else {
+            quote!(<'_>)
+        };
+        quote! {
+            /// Decodes a frame's routing metadata; text values share the frame's memory.
+            pub fn decode_metadata(frame: &__mp::Bytes) -> ::core::result::Result<__mp::Metadata, __mp::DecodeError> {
+                let view = #view::decode(frame)?;
+                metadata_of(&view, frame)
+            }
+
+            /// The routing metadata of a decoded frame; `frame` is the buffer `view` borrows from.
+            pub fn metadata_of(view: &#view #g, #frame_arg: &__mp::Bytes) -> ::core::result::Result<__mp::Metadata, __mp::DecodeError> {
+                #binds
+                let #mut_props properties = __mp::Properties::new();
+                #(#props)*
+                ::core::result::Result::Ok(__mp::Metadata {
+                    message_type: #message_type,
+                    request_id: #request_id,
+                    stream_id: #stream_id,
+                    response_status: #status,
+                    properties,
+                })
+            }
+        }
+    }
+
+    pub(super) fn property(&self, s: &Struct, p: &Property, sc: &Scope<'_>) -> TokenStream {
+        match p {
+            Property::Named { key, value, .. } => {
+                let v = self.expr(value, sc);
+                let ty = match &value.ty {
+                    ValueTy::Optional(t) => t.as_ref(),
+                    t => t,
+                };
+                match text_value(ty, quote!(v)) {
+                    (value, false) => quote! {
+                        if let ::core::option::Option::Some(v) = #v {
+                            properties.push(__mp::ByteString::from_static(#key), #value);
+                        }
+                    },
+                    (value, true) => quote! {
+                        if let ::core::option::Option::Some(value) = #v.and_then(|v| #value) {
+                            properties.push(__mp::ByteString::from_static(#key), value);
+                        }
+                    },
+                }
+            }
+            Property::List { field, .. } => {
+                let f = &s.fields[field.field];
+                let l = local(s, field.field);
+                let Ty::KvList { key, value, .. } = &f.ty.kind else {
+                    return quote!();
+                };
+                let opt = |(t, fallible): (TokenStream, bool)| {
+                    if fallible {
+                        t
+                    } else {
+                        quote!(::core::option::Option::Some(#t))
+                    }
+                };
+                let (k, kf) = key_text(key, quote!(k));
+                let (v, vf) = type_value(value, quote!(v));
+                let each = if kf || vf {
+                    let (k, v) = (opt((k, kf)), opt((v, vf)));
+                    quote! {
+                        for (k, v) in list.iter() {
+                            if let (::core::option::Option::Some(k), ::core::option::Option::Some(v)) = (#k, #v) {
+                                properties.push(k, v);
+                            }
+                        }
+                    }
+                } else {
+                    quote! {
+                        for (k, v) in list.iter() {
+                            properties.push(#k, #v);
+                        }
+                    }
+                };
+                if f.condition.is_some() {
+                    quote!(if let ::core::option::Option::Some(list) = #l { #each })
+                } else {
+                    quote!({ let list = #l; #each })
+                }
+            }
+        }
+    }
+
+    pub(super) fn emit_peek(&self, id: TypeId, s: &Struct) -> TokenStream {
+        let doc = quote!(#[doc = " Reads the request id of a frame that may not decode, when the id can be found."]);
+        let rid = self
+            .schema
+            .metadata
+            .as_ref()
+            .and_then(|m| m.request_id.as_ref());
+        let Some(e) = rid else {
+            return quote!(#doc pub fn peek_request_id(_frame: &[u8]) -> ::core::option::Option<u64> { ::core::option::Option::None });
+        };
+        if let Some(direct) = self.peek_direct(s, e) {
+            return quote!(#doc pub fn peek_request_id(frame: &[u8]) -> ::core::option::Option<u64> { #direct });
+        }
+        let view = self.view_name(id);
+        let sc = Scope::of(Ctx::View, id, s, vec![false; s.fields.len()]);
+        let binds = self.bind_view_fields(s, &[e], &[]);
+        let v = self.expr(e, &sc);
+        quote! {
+            #doc
+            pub fn peek_request_id(frame: &[u8]) -> ::core::option::Option<u64> {
+                let view = #view::decode(frame).ok()?;
+                #binds
+                #v.and_then(|v| u64::try_from(v).ok())
+            }
+        }
+    }
+
+    /// Reads the id straight from its offset when every field before it has a fixed size.
+    /// Where the request id sits when every field before it has a fixed size:
+    /// its offset, its field index and its integer type.
+    pub(super) fn fixed_id_slot<'s>(
+        &self,
+        s: &'s Struct,
+        e: &Expr,
+    ) -> Option<(u64, usize, &'s crate::ir::IntTy)> {
+        let ExprKind::Field(FieldRef { field, sub }) = &e.kind else {
+            return None;
+        };
+        let f = &s.fields[*field];
+        let Ty::Int(i) = &f.ty.kind else { return None };
+        if !sub.is_empty() || f.condition.is_some() {
+            return None;
+        }
+        let mut off = 0u64;
+        for g in &s.fields[..*field] {
+            if g.condition.is_some() {
+                return None;
+            }
+            off += fixed_size(self.schema, &g.ty)?;
+        }
+        Some((off, *field, i))
+    }
+
+    pub(super) fn peek_direct(&self, s: &Struct, e: &Expr) -> Option<TokenStream> {
+        let (off, _, i) = self.fixed_id_slot(s, e)?;
+        let n = u64::from(i.bits / 8);
+        let t = int_ty(i);
+        let from = match super::names::endian_of(self.schema, i.endian) {
+            crate::ir::Endian::Big => quote!(from_be_bytes),
+            crate::ir::Endian::Little => quote!(from_le_bytes),
+        };
+        let (a, nn) = (
+            proc_macro2::Literal::u64_unsuffixed(off),
+            proc_macro2::Literal::usize_unsuffixed(n as usize),
+        );
+        let conv = if i.signed {
+            quote!(u64::try_from(v).ok())
+        } else if i.bits == 64 {
+            quote!(Some(v))
+        } else {
+            quote!(Some(u64::from(v)))
+        };
+        Some(quote! {
+            let bytes = frame.get(#a..)?.first_chunk::<#nn>()?;
+            let v = #t::#from(*bytes);
+            #conv
+        })
+    }
+}
+
+/// A property value from an expression value `v`: `(code, fallible)`, where a
+/// fallible conversion gives an `Option` (bytes that are not UTF-8 are skipped).
+pub(super) fn text_value(ty: &ValueTy, v: TokenStream) -> (TokenStream, bool) {
+    match ty {
+        ValueTy::Int => (quote!(__mp::Value::Int(#v)), false),
+        ValueTy::Text => (quote!(__mp::Value::Text(__mp::share_str(frame, #v))), false),
+        ValueTy::Bytes => (
+            quote!(::core::str::from_utf8(#v).ok().map(|t| __mp::Value::Text(__mp::share_str(frame, t)))),
+            true,
+        ),
+        ValueTy::Bool => (
+            quote!(__mp::Value::Text(__mp::ByteString::from_static(if #v { "true" } else { "false" }))),
+            false,
+        ),
+        _ => (
+            quote!(__mp::Value::Text(__mp::ByteString::from_static(#v.name()))),
+            false,
+        ),
+    }
+}
+
+/// A key/value list key as text: `(code, fallible)`.
+pub(super) fn key_text(ty: &crate::ir::Type, v: TokenStream) -> (TokenStream, bool) {
+    match &ty.kind {
+        Ty::Bytes { text: true, .. } => (quote!(__mp::share_str(frame, #v)), false),
+        Ty::Bytes { .. } => (
+            quote!(::core::str::from_utf8(&#v[..]).ok().map(|t| __mp::share_str(frame, t))),
+            true,
+        ),
+        Ty::Int(_) | Ty::Varint | Ty::Zigzag => {
+            (quote!(__mp::ByteString::from(#v.to_string())), false)
+        }
+        _ => (
+            quote!(::core::option::Option::None::<__mp::ByteString>),
+            true,
+        ),
+    }
+}
+
+/// A key/value list value as a property `Value`: `(code, fallible)`.
+pub(super) fn type_value(ty: &crate::ir::Type, v: TokenStream) -> (TokenStream, bool) {
+    match &ty.kind {
+        Ty::Bytes { text: true, .. } => text_value(&ValueTy::Text, v),
+        Ty::Bytes { .. } => (
+            quote!(::core::str::from_utf8(&#v[..]).ok().map(|t| __mp::Value::Text(__mp::share_str(frame, t)))),
+            true,
+        ),
+        Ty::Int(_) | Ty::Varint | Ty::Zigzag => (quote!(__mp::Value::Int(i128::from(#v))), false),
+        Ty::Bool => text_value(&ValueTy::Bool, v),
+        Ty::Named(_) => (
+            quote!(__mp::Value::Text(__mp::ByteString::from_static(#v.name()))),
+            false,
+        ),
+        _ => (quote!(::core::option::Option::None::<__mp::Value>), true),
+    }
+}
