@@ -301,6 +301,7 @@ impl Gen<'_> {
                     body.extend(quote!(let #p = w.pos();));
                 }
                 let l = local(s, *field);
+                let early = self.early_constants(s, *field + 1);
                 let add = proc_macro2::Literal::i128_suffixed(*add);
                 let fname = field_name(s, *field);
                 quote! {
@@ -319,7 +320,10 @@ impl Gen<'_> {
                         );
                         let total = __mp::eval::decoded(total, 0, #fname)?;
                         match u64::try_from(total) {
-                            ::core::result::Result::Ok(end) if end >= w.pos() => ::core::result::Result::Ok(__mp::finish_at(buf, end)),
+                            ::core::result::Result::Ok(end) if end >= w.pos() => {
+                                #early
+                                ::core::result::Result::Ok(__mp::finish_at(buf, end))
+                            }
                             _ => ::core::result::Result::Err(__mp::Stop::Error(__mp::DecodeError::new(0, __mp::DecodeErrorKind::BadLength { found: total }).in_field(#fname))),
                         }
                     }
@@ -334,6 +338,59 @@ impl Gen<'_> {
                 }
             },
         }
+    }
+}
+
+impl Gen<'_> {
+    /// Checks the constants among the fixed-size fields after the size field, as far
+    /// as the buffer goes, so garbage is refused before a whole frame is buffered.
+    fn early_constants(&self, s: &Struct, from: usize) -> TokenStream {
+        let mut out = TokenStream::new();
+        let mut any = false;
+        for f in &s.fields[from.min(s.fields.len())..] {
+            let Some(n) = fixed_size(self.schema, &f.ty).filter(|_| f.condition.is_none()) else {
+                break;
+            };
+            let (FieldValue::Const(c), Ty::Int(i)) = (&f.value, &f.ty.kind) else {
+                let n = lit_usize(n);
+                out.extend(quote!(w.skip(#n)?;));
+                continue;
+            };
+            let Some(v) = const_int(c) else { break };
+            any = true;
+            let m = read_method(
+                if i.signed { 'i' } else { 'u' },
+                i.bits,
+                endian_of(self.schema, i.endian),
+            );
+            let lit = super::names::typed_lit(v, &super::names::int_ty(i));
+            let expected = proc_macro2::Literal::u64_suffixed(v as i64 as u64);
+            let found = if i.signed {
+                quote!(found as u64)
+            } else if i.bits == 64 {
+                quote!(found)
+            } else {
+                quote!(u64::from(found))
+            };
+            let fname = field_name(
+                s,
+                s.fields
+                    .iter()
+                    .position(|g| std::ptr::eq(g, f))
+                    .unwrap_or(0),
+            );
+            out.extend(quote! {
+                let at = w.pos();
+                match w.#m() {
+                    ::core::result::Result::Ok(found) if found != #lit => {
+                        return ::core::result::Result::Err(__mp::Stop::Error(__mp::DecodeError::new(at as usize, __mp::DecodeErrorKind::Magic { expected: #expected, found: #found }).in_field(#fname)));
+                    }
+                    ::core::result::Result::Ok(_) => {}
+                    ::core::result::Result::Err(_) => return ::core::result::Result::Ok(__mp::finish_at(buf, end)),
+                }
+            });
+        }
+        if any { out } else { quote!() }
     }
 }
 
