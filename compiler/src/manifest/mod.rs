@@ -41,7 +41,28 @@ pub use plan::ManifestError;
 pub use render::{file_name, render_object, render_yaml, write_dir};
 pub use routes::EXAMPLE_VALUE;
 
-use crate::ir;
+use std::path::Path;
+
+use crate::{Diagnostics, SourceMap, ir};
+
+/// Why a schema file gave no manifests.
+#[derive(Debug)]
+pub enum FileError {
+    /// The schema does not compile.
+    Schema(Diagnostics),
+    /// The schema compiles, but it or the options cannot give valid manifests.
+    Manifest(Vec<ManifestError>),
+}
+
+/// Compiles a schema file and emits its manifests (the library form of `mproto manifests`).
+pub fn emit_file(
+    path: &Path,
+    options: &ManifestOptions,
+    sources: &mut SourceMap,
+) -> Result<Vec<Object>, FileError> {
+    let compiled = crate::compile_file(path, sources).map_err(FileError::Schema)?;
+    emit_manifests(&compiled.schema, options).map_err(FileError::Manifest)
+}
 
 /// The manifests that put the schema's protocol into a mesh, in apply order, or every
 /// problem with the schema and options.

@@ -74,6 +74,7 @@ fn routable_line(plan: &Plan) -> String {
     };
     let keys = match plan.property_keys.as_slice() {
         [] => String::new(),
+        [key] => format!("property `{key}`"),
         keys => format!("properties {}", quote(keys)),
     };
     let lists = match plan.property_lists.as_slice() {
