@@ -1,4 +1,6 @@
-//! The `mproto` command: check schemas and generate Rust codecs from them.
+//! The `mproto` command: check schemas, generate Rust codecs and mesh manifests from them.
+
+mod manifests;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,10 @@ enum Command {
         #[arg(long, default_value = "::mproto")]
         runtime: String,
     },
+    /// Emits the Kubernetes manifests that put a schema's protocol into an Istio + Aeraki
+    /// mesh (ApplicationProtocol, Service or ServiceEntry, MetaRouter, optionally a gateway
+    /// running `mproto proxy`), or with --check validates hand-written manifests.
+    Manifests(manifests::ManifestsArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +55,7 @@ fn main() -> ExitCode {
             .iter()
             .map(|f| generate(f, out.as_deref(), &runtime))
             .fold(true, |a, b| a & b),
+        Command::Manifests(args) => manifests::run(args),
     };
     if ok {
         ExitCode::SUCCESS

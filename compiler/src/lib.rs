@@ -1,8 +1,8 @@
 //! The mproto compiler: parses `.mproto` schemas, lowers them to one IR shared with
 //! `#[derive(Codec)]`, checks them with rustc-style diagnostics, and generates
-//! zero-copy Rust codecs.
+//! zero-copy Rust codecs and the mesh manifests that put the protocol into a service mesh.
 //!
-//! Data flows one way: `schema text → IR → checked IR → Rust code`.
+//! Data flows one way: `schema text → IR → checked IR → {Rust code, manifests}`.
 
 pub mod build;
 pub mod check;
@@ -11,6 +11,8 @@ pub mod diag;
 pub mod ir;
 mod load;
 mod lower;
+#[cfg(feature = "manifest")]
+pub mod manifest;
 pub mod syntax;
 
 use std::path::Path;

@@ -1,0 +1,355 @@
+//! Checks a schema and options together and resolves every default into a [`Plan`]:
+//! all problems are collected before any object is built.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use super::names;
+use super::options::{Endpoint, GATEWAY_ADMIN_PORT, ManifestOptions, Resolution};
+use crate::ir;
+
+/// A problem with the schema or the options, naming the option (as the CLI spells it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestError {
+    /// The option at fault, e.g. `--namespace`, or `schema` for the schema itself.
+    pub option: &'static str,
+    /// What is wrong and, where it helps, what to do.
+    pub message: String,
+}
+
+impl ManifestError {
+    fn new(option: &'static str, message: impl Into<String>) -> Self {
+        ManifestError {
+            option,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.option, self.message)
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+/// Everything the emitters need, checked and with defaults filled in.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub protocol: String,
+    pub codec: String,
+    pub namespace: String,
+    pub service: String,
+    pub port: u16,
+    pub target_port: u16,
+    pub port_name: String,
+    pub service_entry: bool,
+    pub hosts: Vec<String>,
+    /// Pod labels the Service, or a STATIC ServiceEntry without endpoints, selects.
+    pub selector: BTreeMap<String, String>,
+    pub resolution: Resolution,
+    pub endpoints: Vec<Endpoint>,
+    /// Keys of `property "key" = …` lines, in schema order.
+    pub property_keys: Vec<String>,
+    /// Names of key/value list fields whose every key is routable.
+    pub property_lists: Vec<String>,
+    pub example_routes: bool,
+    pub gateway: Option<GatewayPlan>,
+}
+
+/// The gateway's settings.
+#[derive(Debug, Clone)]
+pub(crate) struct GatewayPlan {
+    pub name: String,
+    pub image: String,
+    pub replicas: u16,
+}
+
+impl Plan {
+    /// The host routes and listeners refer to: the first ServiceEntry host or the Service's name.
+    pub fn host(&self) -> &str {
+        &self.hosts[0]
+    }
+
+    /// Whether the ServiceEntry selects workloads by label: STATIC, without endpoints.
+    pub fn workload_selector(&self) -> bool {
+        self.endpoints.is_empty() && self.resolution == Resolution::Static
+    }
+}
+
+/// Collects problems while a plan is built.
+#[derive(Default)]
+struct Errors(Vec<ManifestError>);
+
+impl Errors {
+    fn push(&mut self, option: &'static str, message: impl Into<String>) {
+        self.0.push(ManifestError::new(option, message));
+    }
+
+    /// Records `check`'s complaint about `value` given for `option`.
+    fn check(&mut self, option: &'static str, value: &str, check: names::Check) {
+        if let Err(why) = check {
+            self.push(option, format!("`{value}` {why}"));
+        }
+    }
+}
+
+/// Checks the schema and options and resolves every default, or returns every problem.
+pub(crate) fn plan(
+    schema: &ir::Schema,
+    opts: &ManifestOptions,
+) -> Result<Plan, Vec<ManifestError>> {
+    let mut errors = Errors::default();
+    let Some(protocol) = &schema.protocol else {
+        errors.push(
+            "schema",
+            "the schema has no `protocol` block: manifests need the protocol's name and codec",
+        );
+        return Err(errors.0);
+    };
+    let name = protocol.name.name.as_str();
+    check_protocol(&mut errors, protocol);
+    let namespace = opts.namespace().to_owned();
+    errors.check("--namespace", &namespace, names::dns1123_label(&namespace));
+    let service = opts.service(name).to_owned();
+    errors.check("--service", &service, names::dns1035_label(&service));
+    let port_name = check_ports(&mut errors, opts, name);
+    let selector = selector(opts, &service);
+    check_labels(&mut errors, "--selector", &selector);
+    let hosts = hosts(opts, &service, &namespace);
+    for host in &hosts {
+        errors.check("--host", host, names::istio_host(host));
+    }
+    if !opts.service_entry {
+        check_service_only(&mut errors, opts);
+    }
+    let resolution = resolution(opts);
+    check_endpoints(&mut errors, opts, resolution);
+    let gateway = opts
+        .gateway
+        .then(|| gateway(&mut errors, opts, &service, name, resolution));
+    let (property_keys, property_lists) = properties(schema);
+    if !errors.0.is_empty() {
+        return Err(errors.0);
+    }
+    Ok(Plan {
+        protocol: name.to_owned(),
+        codec: protocol.codec.clone(),
+        namespace,
+        service,
+        port: opts.port(),
+        target_port: opts.target_port(),
+        port_name,
+        service_entry: opts.service_entry,
+        hosts,
+        selector,
+        resolution,
+        endpoints: opts.endpoints.clone(),
+        property_keys,
+        property_lists,
+        example_routes: opts.example_routes,
+        gateway,
+    })
+}
+
+fn check_protocol(errors: &mut Errors, protocol: &ir::Protocol) {
+    let name = &protocol.name.name;
+    if let Err(why) = names::protocol_name(name) {
+        errors.push("schema", format!("protocol name `{name}` {why}"));
+    }
+    if protocol.codec.trim().is_empty() {
+        errors.push(
+            "schema",
+            "the protocol's codec name is empty: an ApplicationProtocol needs one",
+        );
+    }
+}
+
+/// Checks ports and the port name; returns the port name.
+fn check_ports(errors: &mut Errors, opts: &ManifestOptions, protocol: &str) -> String {
+    if opts.port == Some(0) {
+        errors.push("--port", "must be between 1 and 65535");
+    }
+    if opts.target_port == Some(0) {
+        errors.push("--target-port", "must be between 1 and 65535");
+    }
+    let suffix = opts.port_suffix();
+    if !suffix.is_empty() {
+        errors.check("--port-suffix", suffix, names::dns1123_label(suffix));
+    }
+    let port_name = names::port_name(protocol, suffix);
+    // Service and ServiceEntry port names are DNS-1123 labels (63 characters), not
+    // IANA service names: only container ports have the 15-character limit.
+    if let Err(why) = names::dns1123_label(&port_name) {
+        errors.push(
+            "--port-suffix",
+            format!("the port name `{port_name}` {why}; choose a shorter suffix"),
+        );
+    }
+    port_name
+}
+
+fn selector(opts: &ManifestOptions, service: &str) -> BTreeMap<String, String> {
+    if opts.selector.is_empty() {
+        BTreeMap::from([("app".to_owned(), service.to_owned())])
+    } else {
+        opts.selector.clone()
+    }
+}
+
+fn check_labels(errors: &mut Errors, option: &'static str, labels: &BTreeMap<String, String>) {
+    for (key, value) in labels {
+        errors.check(option, key, names::label_key(key));
+        errors.check(option, value, names::label_value(value));
+    }
+}
+
+fn hosts(opts: &ManifestOptions, service: &str, namespace: &str) -> Vec<String> {
+    if opts.hosts.is_empty() {
+        vec![names::service_host(service, namespace)]
+    } else {
+        opts.hosts.clone()
+    }
+}
+
+/// Options that only a ServiceEntry can carry are an error without `--service-entry`.
+fn check_service_only(errors: &mut Errors, opts: &ManifestOptions) {
+    let only = [
+        ("--host", !opts.hosts.is_empty()),
+        ("--resolution", opts.resolution.is_some()),
+        ("--endpoint", !opts.endpoints.is_empty()),
+    ];
+    for (option, given) in only {
+        if given {
+            errors.push(
+                option,
+                "only applies to a ServiceEntry: add --service-entry (a Kubernetes Service \
+                 is named <service>.<namespace>.svc.cluster.local and selects its pods)",
+            );
+        }
+    }
+}
+
+/// The given resolution, or STATIC for IP endpoints or a selector, DNS otherwise.
+fn resolution(opts: &ManifestOptions) -> Resolution {
+    if let Some(r) = opts.resolution {
+        return r;
+    }
+    let all_ips = opts
+        .endpoints
+        .iter()
+        .all(|e| e.address.parse::<IpAddr>().is_ok());
+    if all_ips {
+        Resolution::Static
+    } else {
+        Resolution::Dns
+    }
+}
+
+fn check_endpoints(errors: &mut Errors, opts: &ManifestOptions, resolution: Resolution) {
+    for e in &opts.endpoints {
+        let ip = e.address.parse::<IpAddr>().is_ok();
+        if !ip {
+            errors.check("--endpoint", &e.address, names::istio_host(&e.address));
+        }
+        if !ip && resolution == Resolution::Static {
+            errors.push(
+                "--endpoint",
+                format!(
+                    "`{}` is not an IP address, which STATIC resolution needs; use --resolution dns",
+                    e.address
+                ),
+            );
+        }
+        if e.port == Some(0) {
+            errors.push(
+                "--endpoint",
+                format!("`{}`: port 0 is not a port", e.address),
+            );
+        }
+        check_labels(errors, "--endpoint", &e.labels);
+    }
+    if !opts.selector.is_empty() && !opts.endpoints.is_empty() {
+        errors.push(
+            "--selector",
+            "a ServiceEntry either selects workloads by label or lists --endpoint addresses, not both",
+        );
+    }
+    if resolution == Resolution::None && !opts.endpoints.is_empty() {
+        errors.push(
+            "--resolution",
+            "NONE uses the connection's destination address: it takes no endpoints",
+        );
+    }
+}
+
+fn gateway(
+    errors: &mut Errors,
+    opts: &ManifestOptions,
+    service: &str,
+    name_of_protocol: &str,
+    resolution: Resolution,
+) -> GatewayPlan {
+    let name = format!("{service}-gateway");
+    errors.check("--service", &name, names::dns1035_label(&name));
+    let gateway_port = names::port_name(name_of_protocol, "gateway");
+    if let Err(why) = names::dns1123_label(&gateway_port) {
+        errors.push(
+            "schema",
+            format!("the gateway port name `{gateway_port}` {why}"),
+        );
+    }
+    if opts.port() == GATEWAY_ADMIN_PORT {
+        errors.push(
+            "--port",
+            format!("{GATEWAY_ADMIN_PORT} is the gateway proxy's admin port; choose another"),
+        );
+    }
+    let image = opts.image().to_owned();
+    if image.is_empty() || image.contains(char::is_whitespace) {
+        errors.push("--image", format!("`{image}` is not an image reference"));
+    }
+    // The standalone proxy reads endpoints from its files: it cannot watch pods by label.
+    let dns_hosts = opts.endpoints.is_empty() && resolution == Resolution::Dns;
+    if opts.service_entry && opts.endpoints.is_empty() && !dns_hosts {
+        errors.push(
+            "--gateway",
+            "the gateway proxy cannot select pods by label: with --service-entry give \
+             --endpoint ADDRESS (or --resolution dns to resolve the hosts), or drop \
+             --service-entry to route through the Kubernetes Service",
+        );
+    }
+    GatewayPlan {
+        name,
+        image,
+        replicas: opts.replicas(),
+    }
+}
+
+/// The routable property keys and the key/value lists whose every key is routable.
+fn properties(schema: &ir::Schema) -> (Vec<String>, Vec<String>) {
+    let mut keys = Vec::new();
+    let mut lists = Vec::new();
+    let Some(meta) = &schema.metadata else {
+        return (keys, lists);
+    };
+    for property in &meta.properties {
+        match property {
+            ir::Property::Named { key, .. } => keys.push(key.clone()),
+            ir::Property::List { field, .. } => lists.push(field_name(schema, field)),
+        }
+    }
+    (keys, lists)
+}
+
+/// The frame field a metadata field reference starts at (the metadata block names the frame).
+fn field_name(schema: &ir::Schema, field: &ir::FieldRef) -> String {
+    schema
+        .frame
+        .and_then(|id| schema.as_struct(id))
+        .and_then(|s| s.fields.get(field.field))
+        .and_then(|f| f.name.as_ref())
+        .map_or_else(|| format!("field #{}", field.field), |n| n.name.clone())
+}

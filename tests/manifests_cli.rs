@@ -1,0 +1,116 @@
+//! `mproto manifests` end to end: the binary emits, writes and checks manifests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mproto(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mproto"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the mproto binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn reference() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/aeraki");
+    dir.is_dir().then_some(dir).or_else(|| {
+        eprintln!(
+            "skipped: ../shared/reference/aeraki is missing (it sits beside the repository in CI)"
+        );
+        None
+    })
+}
+
+#[test]
+fn emitted_files_pass_check() {
+    let dir = std::env::temp_dir().join(format!("mproto-manifests-{}", std::process::id()));
+    let out = mproto(&[
+        "manifests",
+        "schemas/thrift.mproto",
+        "--gateway",
+        "--example-routes",
+        "-o",
+        dir.to_str().expect("utf-8 temp dir"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("written")
+        .map(|e| e.expect("entry").path().display().to_string())
+        .collect();
+    assert_eq!(files.len(), 6, "{files:?}");
+    let mut args = vec!["manifests", "--check"];
+    args.extend(files.iter().map(String::as_str));
+    let check = mproto(&args);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    assert!(text(&check.stdout).contains("2 validated against Aeraki's CRDs"));
+    std::fs::remove_dir_all(&dir).expect("cleaned up");
+}
+
+#[test]
+fn bad_options_are_all_reported_and_nothing_is_printed() {
+    let out = mproto(&[
+        "manifests",
+        "schemas/dubbo.mproto",
+        "-n",
+        "Bad_NS",
+        "--port-suffix=-x",
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error: --namespace: `Bad_NS` must be lowercase"),
+        "{err}"
+    );
+    assert!(err.contains("error: --port-suffix: `-x` must be"), "{err}");
+}
+
+#[test]
+fn check_passes_on_aeraki_demo_manifests_each_on_its_own() {
+    let Some(dir) = reference() else { return };
+    let mut args = vec!["manifests".to_owned(), "--check".into(), "--each".into()];
+    for entry in std::fs::read_dir(&dir).expect("readable") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with("dubbo-") && name.ends_with(".yaml") {
+            args.push(path.display().to_string());
+        }
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = mproto(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("ok: "))
+            .count(),
+        args.len() - 3
+    );
+}
+
+#[test]
+fn check_fails_on_a_broken_manifest_naming_file_object_and_field() {
+    let Some(dir) = reference() else { return };
+    let original = std::fs::read_to_string(dir.join("dubbo-metarouter-v1.yaml")).expect("readable");
+    let broken = std::env::temp_dir().join(format!("mproto-broken-{}.yaml", std::process::id()));
+    std::fs::write(
+        &broken,
+        original.replace("exact: sayHello", "exactly: sayHello"),
+    )
+    .expect("written");
+    let out = mproto(&["manifests", "--check", broken.to_str().expect("utf-8")]);
+    std::fs::remove_file(&broken).expect("cleaned up");
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("MetaRouter meta-dubbo/test-metaprotocol-dubbo-route: field `spec.routes[0].match.attributes.method`: does not match the MetaRouter CRD"),
+        "{err}"
+    );
+}
