@@ -82,7 +82,10 @@ impl Gen<'_> {
                     crate::check::Measure::Count => "element count",
                     crate::check::Measure::Size => "encoded size",
                 };
-                vec![format!("The {what} of `{}`; computed on encode.", field_name(s, *user))]
+                vec![format!(
+                    "The {what} of `{}`; computed on encode.",
+                    field_name(s, *user)
+                )]
             }
             Some(crate::check::Derive::Explicit(e)) => {
                 vec![format!("`{}`; computed on encode.", e.text)]
