@@ -1,5 +1,7 @@
 //! The `mproto` command: check schemas and generate Rust codecs from them.
 
+mod proxy_cmd;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,6 +37,8 @@ enum Command {
         #[arg(long, default_value = "::mproto")]
         runtime: String,
     },
+    /// Runs the shared runtime proxy with every shipped codec until SIGTERM or Ctrl-C.
+    Proxy(proxy_cmd::ProxyArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
             .iter()
             .map(|f| generate(f, out.as_deref(), &runtime))
             .fold(true, |a, b| a & b),
+        Command::Proxy(args) => proxy_cmd::run(args),
     };
     if ok {
         ExitCode::SUCCESS
