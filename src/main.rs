@@ -1,6 +1,7 @@
 //! The `mproto` command: check schemas, generate Rust codecs and mesh manifests from them.
 
 mod manifests;
+mod proxy_cmd;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,8 @@ enum Command {
     /// mesh (ApplicationProtocol, Service or ServiceEntry, MetaRouter, optionally a gateway
     /// running `mproto proxy`), or with --check validates hand-written manifests.
     Manifests(manifests::ManifestsArgs),
+    /// Runs the shared runtime proxy with every shipped codec until SIGTERM or Ctrl-C.
+    Proxy(proxy_cmd::ProxyArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
             .map(|f| generate(f, out.as_deref(), &runtime))
             .fold(true, |a, b| a & b),
         Command::Manifests(args) => manifests::run(args),
+        Command::Proxy(args) => proxy_cmd::run(args),
     };
     if ok {
         ExitCode::SUCCESS

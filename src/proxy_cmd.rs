@@ -1,0 +1,117 @@
+//! `mproto proxy`: runs the shared runtime proxy with every shipped codec until SIGTERM or
+//! Ctrl-C, then drains.
+
+use std::path::PathBuf;
+
+use mproto_runtime::mesh::Mesh;
+use mproto_runtime::proxy::{Proxy, ProxyError};
+use tracing_subscriber::EnvFilter;
+
+/// The log filter when `RUST_LOG` is not set: access log lines and operational events.
+const DEFAULT_LOG: &str = "info";
+
+/// Arguments of `mproto proxy`.
+#[derive(clap::Args)]
+pub struct ProxyArgs {
+    /// Mesh configuration files: YAML with ApplicationProtocol, ServiceEntry, WorkloadEntry,
+    /// DestinationRule, MetaRouter and Proxy objects (other kinds are skipped).
+    #[arg(short, long = "config", value_name = "FILE", required = true, num_args = 1..)]
+    config: Vec<PathBuf>,
+    /// Largest frame in bytes, overriding `limits.maxFrame` and the schema's limit.
+    #[arg(long, value_name = "N")]
+    max_frame: Option<u64>,
+}
+
+/// Loads the configuration, binds, prints the bound addresses and serves until a signal;
+/// false when the configuration is invalid or a socket cannot be bound.
+pub fn run(args: ProxyArgs) -> bool {
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return false;
+        }
+    };
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ProxyArgs) -> bool {
+    let proxy = match bind(&args).await {
+        Ok(proxy) => proxy,
+        Err(ProxyError::Config(errors)) => {
+            for e in &errors.0 {
+                eprintln!("error: {e}");
+            }
+            let n = errors.0.len();
+            eprintln!(
+                "error: the configuration has {n} error{}",
+                if n == 1 { "" } else { "s" }
+            );
+            return false;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return false;
+        }
+    };
+    for addr in proxy.listener_addrs() {
+        println!("listening on {addr}");
+    }
+    if let Some(admin) = proxy.admin_addr() {
+        println!("admin on http://{admin} (/metrics, /ready)");
+    }
+    proxy.run(shutdown_signal()).await;
+    true
+}
+
+/// Loads every file, applies `--max-frame` to every Proxy object, and binds.
+async fn bind(args: &ProxyArgs) -> Result<Proxy, ProxyError> {
+    let mut mesh = Mesh::load_files(&args.config)?;
+    if let Some(max_frame) = args.max_frame {
+        for proxy in &mut mesh.proxies {
+            proxy.object.spec.limits.max_frame = Some(max_frame);
+        }
+    }
+    let registry = mproto_codecs::registry();
+    Proxy::bind(&mesh, &registry).await
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+/// Logs to stderr, one compact line per event, filtered by `RUST_LOG` (default `info`).
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .compact()
+        .try_init();
+}
