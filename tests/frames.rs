@@ -51,9 +51,15 @@ fn thrift_garbage_is_refused_from_its_first_bytes() {
     // A plausible size, then not the strict binary protocol's version.
     let garbage = [0x00, 0x00, 0x10, 0x00, 0x47, 0x45];
     let e = thrift::ThriftCodec.frame_len(&garbage).unwrap_err();
-    assert_eq!((e.offset(), e.path().to_string()), (4, "version".to_string()));
+    assert_eq!(
+        (e.offset(), e.path().to_string()),
+        (4, "version".to_string())
+    );
     // Too short to tell yet: ask for the whole frame.
-    assert_eq!(thrift::ThriftCodec.frame_len(&garbage[..5]), Ok(FrameLen::NeedMore(4100)));
+    assert_eq!(
+        thrift::ThriftCodec.frame_len(&garbage[..5]),
+        Ok(FrameLen::NeedMore(4100))
+    );
 }
 
 #[test]
