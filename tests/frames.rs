@@ -135,6 +135,14 @@ fn dubbo_error_reply_carries_a_hessian_string() {
 }
 
 #[test]
+fn request_ids_are_only_read_from_frames_of_the_protocol() {
+    let http = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_eq!(awesomerpc::AwesomerpcCodec.peek_request_id(http), None);
+    assert_eq!(dubbo::DubboCodec.peek_request_id(http), None);
+    assert_eq!(dubbo::DubboCodec.peek_request_id(DUBBO_HEARTBEAT), Some(7));
+}
+
+#[test]
 fn awesomerpc_errors_name_offset_field_and_values() {
     let msg = awesomerpc::Message {
         headers: vec![("service".into(), "a".into())],

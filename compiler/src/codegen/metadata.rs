@@ -247,8 +247,40 @@ impl Gen<'_> {
         Some((off, *field, i))
     }
 
+    /// Checks the integer constants before field `upto`, all at fixed offsets, so
+    /// that bytes of another protocol are not read as a request id.
+    fn constant_prefix_checks(&self, s: &Struct, upto: usize) -> TokenStream {
+        let mut off = 0u64;
+        let mut out = TokenStream::new();
+        for f in &s.fields[..upto] {
+            let Some(n) = fixed_size(self.schema, &f.ty) else {
+                break;
+            };
+            if let (crate::ir::FieldValue::Const(c), Ty::Int(i)) = (&f.value, &f.ty.kind)
+                && let Some(v) = crate::ir::visit::const_int(c)
+            {
+                let t = int_ty(i);
+                let lit = super::names::typed_lit(v, &t);
+                let m =
+                    super::names::to_bytes_method(super::names::endian_of(self.schema, i.endian));
+                let (a, b) = (
+                    proc_macro2::Literal::u64_unsuffixed(off),
+                    proc_macro2::Literal::u64_unsuffixed(off + n),
+                );
+                out.extend(quote! {
+                    if frame.get(#a..#b)? != #lit.#m() {
+                        return ::core::option::Option::None;
+                    }
+                });
+            }
+            off += n;
+        }
+        out
+    }
+
     pub(super) fn peek_direct(&self, s: &Struct, e: &Expr) -> Option<TokenStream> {
-        let (off, _, i) = self.fixed_id_slot(s, e)?;
+        let (off, field, i) = self.fixed_id_slot(s, e)?;
+        let magic = self.constant_prefix_checks(s, field);
         let n = u64::from(i.bits / 8);
         let t = int_ty(i);
         let from = match super::names::endian_of(self.schema, i.endian) {
@@ -267,6 +299,7 @@ impl Gen<'_> {
             quote!(Some(u64::from(v)))
         };
         Some(quote! {
+            #magic
             let bytes = frame.get(#a..)?.first_chunk::<#nn>()?;
             let v = #t::#from(*bytes);
             #conv
