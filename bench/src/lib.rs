@@ -5,6 +5,7 @@ pub mod alloc;
 pub mod fixtures;
 pub mod hand;
 pub mod model;
+pub mod with_binrw;
 
 /// Counts allocations in every binary that links this crate: the benches and the tests.
 #[global_allocator]
