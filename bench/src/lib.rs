@@ -6,6 +6,7 @@ pub mod fixtures;
 pub mod hand;
 pub mod model;
 pub mod with_binrw;
+pub mod with_deku;
 
 /// Counts allocations in every binary that links this crate: the benches and the tests.
 #[global_allocator]

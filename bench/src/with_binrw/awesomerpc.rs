@@ -105,7 +105,10 @@ pub struct Message {
 
 /// The byte size of a header list.
 fn headers_size(headers: &[Header]) -> usize {
-    headers.iter().map(|h| 3 + h.key.len() + h.value.len()).sum()
+    headers
+        .iter()
+        .map(|h| 3 + h.key.len() + h.value.len())
+        .sum()
 }
 
 /// The fields framing needs, read with binrw like any other struct.
@@ -209,7 +212,10 @@ mod tests {
 
     #[test]
     fn agrees_with_the_hand_built_frames_and_the_hand_tuned_parser() {
-        for f in [fixtures::awesome_fields(), fixtures::awesome_streaming_fields()] {
+        for f in [
+            fixtures::awesome_fields(),
+            fixtures::awesome_streaming_fields(),
+        ] {
             let bytes = awesome_bytes(&f);
             let m = decode(&bytes).unwrap();
             assert_eq!(fields(&m), f);
