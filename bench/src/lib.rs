@@ -3,6 +3,7 @@
 
 pub mod alloc;
 pub mod fixtures;
+pub mod generated;
 pub mod hand;
 pub mod model;
 pub mod with_binrw;

@@ -414,7 +414,7 @@ pub(crate) fn share_or_copy(frame: &Bytes, body: &[u8], out: &mut Vec<u8>) -> Op
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::fixtures::{self, AWESOME_ADDED, as_frame, awesome_bytes};
     use crate::model::AwesomeFields;

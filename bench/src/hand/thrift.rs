@@ -135,7 +135,7 @@ pub fn encode_with_request_id(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::fixtures::{THRIFT_NEW_SEQ, as_frame, thrift_bytes, thrift_fields};
     use crate::model::ThriftFields;

@@ -186,7 +186,7 @@ pub fn encode_mutated(frame: &[u8], set: &[(&str, &str)], out: &mut Vec<u8>) -> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::fixtures::{self, AWESOME_ADDED, awesome_bytes};
     use crate::model::{AwesomeFields, MetaSummary};

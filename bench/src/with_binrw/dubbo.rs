@@ -123,7 +123,7 @@ pub fn encode_with_request_id(frame: &[u8], request_id: u64, out: &mut Vec<u8>) 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::fixtures::{DUBBO_NEW_ID, dubbo_bytes, dubbo_fields};
     use crate::model::{DubboFields, MetaSummary};

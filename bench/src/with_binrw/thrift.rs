@@ -102,7 +102,7 @@ pub fn encode_with_request_id(frame: &[u8], request_id: u64, out: &mut Vec<u8>) 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::fixtures::{THRIFT_NEW_SEQ, thrift_bytes, thrift_fields};
     use crate::model::{MetaSummary, ThriftFields};

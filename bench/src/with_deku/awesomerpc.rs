@@ -199,7 +199,7 @@ pub fn encode_mutated(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::fixtures::{self, AWESOME_ADDED, awesome_bytes};
     use crate::model::{AwesomeFields, MetaSummary};

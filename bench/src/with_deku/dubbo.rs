@@ -96,7 +96,7 @@ pub fn encode_with_request_id(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::fixtures::{DUBBO_NEW_ID, dubbo_bytes, dubbo_fields};
     use crate::model::{DubboFields, MetaSummary};
