@@ -6,6 +6,8 @@ pub mod fixtures;
 pub mod generated;
 pub mod hand;
 pub mod model;
+pub mod report;
+pub mod suite;
 pub mod with_binrw;
 pub mod with_deku;
 

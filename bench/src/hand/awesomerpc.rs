@@ -350,8 +350,7 @@ pub fn encode_mutated(
     check_headers(headers)?;
     // Which mutations replace an existing header; the rest are appended.
     let mut replaces = 0u64;
-    let mut it = Headers(headers);
-    while let Some((k, _)) = it.next() {
+    for (k, _) in Headers(headers) {
         for (i, (key, _)) in set.iter().enumerate() {
             if *key == k {
                 replaces |= 1 << i;

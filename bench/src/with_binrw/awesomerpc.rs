@@ -34,7 +34,7 @@ impl Flags {
     }
 
     /// Packs the byte.
-    fn to_raw(&self) -> u8 {
+    fn pack(&self) -> u8 {
         (self.kind << 5) | (u8::from(self.compressed) << 4) | (u8::from(self.streaming) << 3)
     }
 }
@@ -80,7 +80,7 @@ pub struct Message {
     pub version: u8,
     /// Kind and switches.
     #[br(try_map = Flags::from_raw)]
-    #[bw(map = Flags::to_raw)]
+    #[bw(map = Flags::pack)]
     pub flags: Flags,
     /// Response status.
     pub status: u8,

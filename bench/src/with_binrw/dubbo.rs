@@ -33,7 +33,7 @@ impl Flags {
     }
 
     /// Packs the byte.
-    fn to_raw(&self) -> u8 {
+    fn pack(&self) -> u8 {
         (u8::from(self.request) << 7)
             | (u8::from(self.two_way) << 6)
             | (u8::from(self.event) << 5)
@@ -48,7 +48,7 @@ impl Flags {
 pub struct Message {
     /// The flag byte.
     #[br(map = Flags::from_raw)]
-    #[bw(map = Flags::to_raw)]
+    #[bw(map = Flags::pack)]
     pub flags: Flags,
     /// Response status.
     pub status: u8,
