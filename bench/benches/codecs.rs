@@ -30,12 +30,11 @@ fn output_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/criterion")
 }
 
-/// The median of a finished benchmark, read back from criterion's estimates.
+/// The median of a finished benchmark, read back from criterion's estimates (criterion
+/// names the directory after the id with `/` turned into `_`).
 fn median_ns(dir: &Path, format: &str, op: Op, imp: &str) -> Option<f64> {
     let path = dir
-        .join(format)
-        .join(op.name())
-        .join(imp)
+        .join(format!("{format}_{}_{imp}", op.name()))
         .join("new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
