@@ -301,7 +301,7 @@ fn header_size(k: &str, v: &str) -> Result<usize, Error> {
     Ok(3 + k.len() + v.len())
 }
 
-/// Encodes an owned message, computing both lengths; reserves once.
+/// Encodes an owned message, computing both lengths.
 #[inline]
 pub fn encode(m: &Message, out: &mut Vec<u8>) -> Result<(), Error> {
     let mut header_len = 0;
@@ -317,7 +317,6 @@ pub fn encode(m: &Message, out: &mut Vec<u8>) -> Result<(), Error> {
         return Err(Error::Length);
     }
     let flags = (m.kind << 5) | (u8::from(m.compressed) << 4) | (u8::from(m.streaming) << 3);
-    out.reserve(FIXED_STREAMING + header_len + m.body.len());
     put_prefix(
         out,
         &Prefix {
@@ -378,7 +377,6 @@ pub fn encode_mutated(
     if header_len > u16::MAX as usize {
         return Err(Error::Length);
     }
-    out.reserve(FIXED_STREAMING + header_len + body.len().min(SHARE_MIN));
     put_prefix(out, &Prefix { header_len, ..p });
     if replaces == 0 {
         // Fast path: existing headers are copied as one block.

@@ -113,7 +113,7 @@ pub fn decode_metadata(frame: &[u8]) -> Result<Meta<'_>, Error> {
     })
 }
 
-/// Encodes an owned message, computing the body length; reserves once.
+/// Encodes an owned message, computing the body length.
 #[inline]
 pub fn encode(m: &Message, out: &mut Vec<u8>) -> Result<(), Error> {
     let body_len = u32::try_from(m.body.len()).map_err(|_| Error::Length)?;
@@ -127,7 +127,6 @@ pub fn encode(m: &Message, out: &mut Vec<u8>) -> Result<(), Error> {
     let [m0, m1] = MAGIC.to_be_bytes();
     let [r0, r1, r2, r3, r4, r5, r6, r7] = m.request_id.to_be_bytes();
     let [b0, b1, b2, b3] = body_len.to_be_bytes();
-    out.reserve(HEADER + m.body.len());
     out.extend_from_slice(&[
         m0, m1, flags, m.status, r0, r1, r2, r3, r4, r5, r6, r7, b0, b1, b2, b3,
     ]);
@@ -147,7 +146,6 @@ pub fn encode_with_request_id(
     let head = frame.first_chunk::<HEADER>().ok_or(Error::Short)?;
     let mut head = *head;
     head[4..12].copy_from_slice(&request_id.to_be_bytes());
-    out.reserve(HEADER + v.body.len().min(256));
     out.extend_from_slice(&head);
     Ok(share_or_copy(frame, v.body, out))
 }

@@ -1,6 +1,8 @@
 //! Hand-tuned zero-copy parsers and writers: the ceiling the generated code is measured
 //! against. Direct big-endian loads from fixed-size array splits (no per-byte bounds checks),
-//! one validation pass, no allocation on decode, one reservation on encode.
+//! one validation pass, no allocation on decode. Encoders append to the caller's buffer
+//! without reserving first: the proxy reuses its write buffer, and a `reserve` before the
+//! appends measured 2-3 ns slower per frame than letting the appends check capacity.
 
 pub mod awesomerpc;
 pub mod dubbo;

@@ -99,7 +99,7 @@ pub fn decode_metadata(frame: &[u8]) -> Result<Meta<'_>, Error> {
     })
 }
 
-/// Encodes an owned message, computing the frame size; reserves once.
+/// Encodes an owned message, computing the frame size.
 #[inline]
 pub fn encode(m: &Message, out: &mut Vec<u8>) -> Result<(), Error> {
     let size = 12 + m.name.len() + m.body.len();
@@ -107,7 +107,6 @@ pub fn encode(m: &Message, out: &mut Vec<u8>) -> Result<(), Error> {
     if !(1..=4).contains(&m.kind) {
         return Err(Error::Invalid);
     }
-    out.reserve(4 + size as usize);
     let [s0, s1, s2, s3] = size.to_be_bytes();
     let [n0, n1, n2, n3] = (m.name.len() as u32).to_be_bytes();
     out.extend_from_slice(&[s0, s1, s2, s3, 0x80, 0x01, 0, m.kind, n0, n1, n2, n3]);
@@ -128,7 +127,6 @@ pub fn encode_with_request_id(
     let v = decode(frame)?;
     let seq = u32::try_from(request_id).map_err(|_| Error::Length)?;
     let head = frame.get(..v.seq_at).ok_or(Error::Short)?;
-    out.reserve(head.len() + 4 + v.body.len().min(256));
     out.extend_from_slice(head);
     out.extend_from_slice(&seq.to_be_bytes());
     Ok(share_or_copy(frame, v.body, out))
