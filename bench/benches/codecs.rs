@@ -1,0 +1,67 @@
+//! Criterion benchmarks: every format, operation and implementation in `mproto_bench::suite`,
+//! then the table of medians and ratios for `docs/performance.md`.
+//! `cargo bench -p mproto-bench --bench codecs`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::Criterion;
+use mproto_bench::report::Table;
+use mproto_bench::suite::{self, FORMATS, IMPLS, Op, Runner};
+
+/// Runs each operation under criterion, named `format/operation/implementation`.
+struct Timed<'c>(&'c mut Criterion);
+
+impl Runner for Timed<'_> {
+    fn run<R>(
+        &mut self,
+        format: &'static str,
+        op: Op,
+        imp: &'static str,
+        mut f: impl FnMut() -> R,
+    ) {
+        let id = format!("{format}/{}/{imp}", op.name());
+        self.0.bench_function(&id, |b| b.iter(&mut f));
+    }
+}
+
+/// Where the results go: the workspace's `target/criterion`, whatever the working directory.
+fn output_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/criterion")
+}
+
+/// The median of a finished benchmark, read back from criterion's estimates (criterion
+/// names the directory after the id with `/` turned into `_`).
+fn median_ns(dir: &Path, format: &str, op: Op, imp: &str) -> Option<f64> {
+    let path = dir
+        .join(format!("{format}_{}_{imp}", op.name()))
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+fn main() {
+    let dir = output_dir();
+    // Short runs: 60 benchmarks on a shared two-core machine; medians settle well before 2 s.
+    let mut c = Criterion::default()
+        .output_directory(&dir)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    suite::run_all(&mut Timed(&mut c));
+    c.final_summary();
+
+    let mut table = Table::default();
+    for format in FORMATS {
+        for op in Op::ALL {
+            for imp in IMPLS {
+                if let Some(ns) = median_ns(&dir, format, op, imp) {
+                    table.insert(format, op, imp, ns);
+                }
+            }
+        }
+    }
+    println!("Median ns/op (ratio to the hand-tuned parser):");
+    println!("{}", table.render_times());
+}
