@@ -33,6 +33,40 @@ pub struct Meta<'a> {
     pub properties: SmallVec<[(&'a str, PropValue<'a>); INLINE_PROPS]>,
 }
 
+/// The runtime's `Metadata` for borrowed metadata: what the proxy keeps per frame.
+///
+/// Every implementation's "decode to metadata" ends here, so the comparison is of
+/// equal work: text that lies inside `frame` is shared (a reference count, no copy),
+/// text owned elsewhere (binrw's and deku's `String`s) is copied.
+pub fn to_runtime(m: &Meta<'_>, frame: &bytes::Bytes) -> Metadata {
+    let mut properties = mproto_runtime::Properties::new();
+    for (k, v) in &m.properties {
+        let value = match v {
+            PropValue::Text(t) => Value::Text(mproto_runtime::wire::share_str(frame, t)),
+            PropValue::Int(n) => Value::Int(i128::from(*n)),
+        };
+        properties.push(key(frame, k), value);
+    }
+    Metadata {
+        message_type: m.message_type,
+        request_id: Some(m.request_id),
+        stream_id: m.stream_id,
+        response_status: m.response_status,
+        properties,
+    }
+}
+
+/// A property key: shared when it lies in the frame; the schemas' fixed keys are
+/// static strings, as in generated code, so they cost nothing either.
+fn key(frame: &bytes::Bytes, k: &str) -> bytestring::ByteString {
+    match k {
+        "version" => bytestring::ByteString::from_static("version"),
+        "method" => bytestring::ByteString::from_static("method"),
+        "serialization" => bytestring::ByteString::from_static("serialization"),
+        other => mproto_runtime::wire::share_str(frame, other),
+    }
+}
+
 /// An owned, implementation-neutral copy of metadata, for comparing implementations in tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetaSummary {

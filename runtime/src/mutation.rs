@@ -59,29 +59,26 @@ impl Mutation {
             .map(|(_, v)| &**v)
     }
 
-    /// Streams a key/value list with the property changes applied, in the order
-    /// [`Mutation::apply_to`] would leave it, without building an owned list:
-    /// `emit` gets each resulting pair. Lists of up to 16 pairs need no allocation.
-    pub fn rewrite<'e, E>(
-        &self,
+    /// The pairs of a key/value list with the property changes applied, in the
+    /// order [`Mutation::apply_to`] would leave them, borrowing instead of building
+    /// an owned list. Lists of up to 16 pairs need no allocation.
+    pub fn rewritten<'e>(
+        &'e self,
         entries: impl Iterator<Item = (&'e str, &'e str)>,
-        mut emit: impl FnMut(&str, &str) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let entries: SmallVec<[(&str, &str); 16]> = entries.collect();
-        for (i, &(k, v)) in entries.iter().enumerate() {
-            let first = !entries[..i].iter().any(|(pk, _)| *pk == k);
-            match self.last_value(k) {
-                Some(new) if first => emit(k, new)?,
-                _ => emit(k, v)?,
-            }
-        }
+    ) -> SmallVec<[(&'e str, &'e str); 16]> {
+        let mut out: SmallVec<[(&'e str, &'e str); 16]> = entries.collect();
+        let original = out.len();
         for (j, (k, _)) in self.properties.iter().enumerate() {
-            let first = !self.properties[..j].iter().any(|(pk, _)| pk == k);
-            if first && !entries.iter().any(|(ek, _)| *ek == &**k) {
-                emit(k, self.last_value(k).unwrap_or_default())?;
+            if self.properties[..j].iter().any(|(pk, _)| pk == k) {
+                continue;
+            }
+            let value = self.last_value(k).unwrap_or_default();
+            match out[..original].iter_mut().find(|(ek, _)| *ek == &**k) {
+                Some(slot) => slot.1 = value,
+                None => out.push((k, value)),
             }
         }
-        Ok(())
+        out
     }
 }
 
@@ -90,19 +87,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rewrite_streams_what_apply_to_builds() {
+    fn rewritten_lists_what_apply_to_builds() {
         let original = [("a", "1"), ("b", "2"), ("a", "3")];
         let m = Mutation::new()
             .with("a", "x")
             .with("c", "y")
             .with("a", "z")
             .with("c", "w");
-        let mut streamed = Vec::new();
-        m.rewrite(original.iter().copied(), |k, v| {
-            streamed.push(format!("{k}={v}"));
-            Ok::<(), ()>(())
-        })
-        .unwrap();
+        let streamed: Vec<String> = m
+            .rewritten(original.iter().copied())
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         let mut list: Vec<(ByteString, ByteString)> = original
             .iter()
             .map(|(k, v)| ((*k).into(), (*v).into()))

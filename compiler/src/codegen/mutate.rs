@@ -64,19 +64,123 @@ impl Gen<'_> {
         let list = ident(fname);
         Some(quote! {
             #pair
+            // The list is decoded once; both the size pass and the write pass read `pairs`.
+            let pairs = mutation.rewritten(view.#list.iter());
             let mut size = __mp::Counter(0);
-            let mut count = 0usize;
-            mutation
-                .rewrite(view.#list.iter(), |k, v| {
-                    count += 1;
-                    write_pair(&mut size, k, v)
-                })
-                .map_err(|e| e.in_field(#fname))?;
-            let (size, count) = (size.0, count);
+            for (k, v) in &pairs {
+                write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
+            }
+            let (size, count) = (size.0, pairs.len());
             let _ = (size, count);
             #(#writes)*
             ::core::result::Result::Ok(())
         })
+    }
+
+    /// For a request id after variable-size fields: its offset from the decoded view,
+    /// then the same in-place patch as for a fixed offset.
+    pub(super) fn emit_view_id_patch(&self, s: &Struct) -> Option<TokenStream> {
+        let md = self.schema.metadata.as_ref()?;
+        let Some(ExprKind::Field(FieldRef { field, sub })) =
+            md.request_id.as_ref().map(|e| &e.kind)
+        else {
+            return None;
+        };
+        let f = &s.fields[*field];
+        let Ty::Int(it) = &f.ty.kind else { return None };
+        if !sub.is_empty() || f.condition.is_some() {
+            return None;
+        }
+        let depends = s.fields.iter().any(|g| match &g.value {
+            FieldValue::Derived(e) => super::mutate_owned::value_depends_on(e, *field),
+            _ => false,
+        });
+        if depends {
+            return None;
+        }
+        let mut fixed = 0u64;
+        let mut sizes = Vec::new();
+        for g in &s.fields[..*field] {
+            match crate::check::layout::fixed_size(self.schema, &g.ty)
+                .filter(|_| g.condition.is_none())
+            {
+                Some(n) => fixed += n,
+                None => sizes.push(self.view_size(g)?),
+            }
+        }
+        let mut terms: Vec<TokenStream> = Vec::new();
+        if fixed > 0 || sizes.is_empty() {
+            let fixed = proc_macro2::Literal::u64_unsuffixed(fixed);
+            terms.push(quote!(#fixed));
+        }
+        terms.extend(sizes);
+        let n = usize::from(it.bits / 8);
+        let (t, max) = (int_ty(it), max_of(it.bits, it.signed));
+        let m = to_bytes_method(endian_of(self.schema, it.endian));
+        Some(quote! {
+            if let (true, ::core::option::Option::Some(id)) = (mutation.properties.is_empty(), mutation.request_id) {
+                let off: usize = #(#terms)+*;
+                if let (::core::option::Option::Some(head), true) = (frame.get(..off), frame.len() >= off + #n) {
+                    let id = __mp::eval::fit::<#t>(i128::from(id), #max)?;
+                    out.write_slice(head);
+                    out.write_slice(&id.#m());
+                    out.write_shared(&frame.slice(off + #n..));
+                    return ::core::result::Result::Ok(());
+                }
+            }
+        })
+    }
+
+    /// A field's encoded size, from the decoded view.
+    fn view_size(&self, f: &crate::ir::Field) -> Option<TokenStream> {
+        if let Some(n) =
+            crate::check::layout::fixed_size(self.schema, &f.ty).filter(|_| f.condition.is_none())
+        {
+            let n = proc_macro2::Literal::u64_unsuffixed(n);
+            return Some(quote!(#n));
+        }
+        let name = ident(&f.name.as_ref()?.name);
+        let one = |v: TokenStream| -> Option<TokenStream> {
+            let prefix = |p: &Prefix, len: TokenStream| match p {
+                Prefix::Varint => quote!(__mp::varint_len(#len as u64)),
+                Prefix::Int(i) => {
+                    let n = usize::from(i.bits / 8);
+                    quote!(#n)
+                }
+            };
+            Some(match &f.ty.kind {
+                Ty::Varint => quote!(__mp::varint_len(#v)),
+                Ty::Zigzag => quote!(__mp::varint_len(__mp::zigzag(#v))),
+                Ty::Bytes { len, .. } => match len {
+                    Len::SizePrefix(p) => {
+                        let p = prefix(p, quote!(#v.len()));
+                        quote!((#p + #v.len()))
+                    }
+                    Len::Nul => quote!((#v.len() + 1)),
+                    Len::Size(_) | Len::Count(_) => quote!(#v.len()),
+                    _ => return None,
+                },
+                Ty::List { len, .. } | Ty::KvList { len, .. } => match len {
+                    Len::CountPrefix(p) => {
+                        let p = prefix(p, quote!(#v.len()));
+                        quote!((#p + #v.as_bytes().len()))
+                    }
+                    Len::SizePrefix(p) => {
+                        let p = prefix(p, quote!(#v.as_bytes().len()));
+                        quote!((#p + #v.as_bytes().len()))
+                    }
+                    Len::Size(_) | Len::Count(_) => quote!(#v.as_bytes().len()),
+                    _ => return None,
+                },
+                _ => return None,
+            })
+        };
+        if f.condition.is_some() {
+            let inner = one(quote!(v))?;
+            Some(quote!(view.#name.map_or(0, |v| #inner)))
+        } else {
+            one(quote!(view.#name))
+        }
     }
 
     /// `fn write_pair(out, key, value)` for a `str => str` list.
@@ -125,7 +229,6 @@ impl Gen<'_> {
     }
 
     pub(super) fn rewrite_list(&self, s: &Struct, i: usize, len: &Len) -> Option<TokenStream> {
-        let list = ident(field_name(s, i));
         let prefix = match len {
             Len::CountPrefix(p) => self.prefix_of(p, quote!(count)),
             Len::SizePrefix(p) => self.prefix_of(p, quote!(size)),
@@ -135,7 +238,9 @@ impl Gen<'_> {
         let fname = field_name(s, i);
         Some(quote! {
             #prefix
-            mutation.rewrite(view.#list.iter(), |k, v| write_pair(out, k, v)).map_err(|e| e.in_field(#fname))?;
+            for (k, v) in &pairs {
+                write_pair(out, k, v).map_err(|e| e.in_field(#fname))?;
+            }
         })
     }
 

@@ -49,6 +49,12 @@ impl Gen<'_> {
         let view = self.view_name(id);
         let message = self.owned_name(id);
         let id_patch = self.id_patch(s);
+        // When the id sits at a fixed offset the patch above already handled it.
+        let view_patch = if id_patch.is_empty() {
+            self.emit_view_id_patch(s).unwrap_or_default()
+        } else {
+            quote!()
+        };
         let md = self.schema.metadata.as_ref();
         let set_id = match md
             .and_then(|m| m.request_id.as_ref())
@@ -97,6 +103,7 @@ impl Gen<'_> {
                 }
                 #id_patch
                 let view = #view::decode(frame)?;
+                #view_patch
                 #rest
             }
         }

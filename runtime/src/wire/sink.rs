@@ -149,6 +149,22 @@ impl Encoded {
         Self::default()
     }
 
+    /// An empty frame with room for `head` bytes of copied data before it grows.
+    pub fn with_capacity(head: usize) -> Self {
+        Encoded {
+            head: BytesMut::with_capacity(head),
+            ..Self::default()
+        }
+    }
+
+    /// Empties the frame for reuse, keeping the copied-data buffer's capacity.
+    pub fn clear(&mut self) {
+        self.parts.clear();
+        self.head.clear();
+        self.len = 0;
+        self.shared = 0;
+    }
+
     /// Total length in bytes.
     pub fn len(&self) -> usize {
         self.len
