@@ -33,6 +33,7 @@ impl<'a, E> Copy for List<'a, E> {}
 
 impl<'a, E: Element<'a>> List<'a, E> {
     /// Decodes exactly `count` elements, checking each.
+    #[inline]
     pub fn decode_count(r: &mut Reader<'a>, count: u64) -> Result<Self, DecodeError> {
         let start = r.pos();
         let mut len = 0usize;
@@ -41,14 +42,16 @@ impl<'a, E: Element<'a>> List<'a, E> {
             len += 1;
         }
         Ok(List {
-            reader: r.between(start, r.pos()),
+            reader: r.between(start, r.pos()).with_text(),
             len,
             _element: PhantomData,
         })
     }
 
     /// Decodes elements until the window ends, checking each.
-    pub fn decode_all(mut window: Reader<'a>) -> Result<Self, DecodeError> {
+    #[inline]
+    pub fn decode_all(window: Reader<'a>) -> Result<Self, DecodeError> {
+        let mut window = window.with_text();
         let full = window;
         let mut len = 0usize;
         while !window.is_empty() {
@@ -63,21 +66,25 @@ impl<'a, E: Element<'a>> List<'a, E> {
     }
 
     /// Number of elements.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// True when the list has no elements.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The list's bytes in the frame.
+    #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
         self.reader.peek()
     }
 
     /// Iterates over the elements.
+    #[inline]
     pub fn iter(&self) -> ListIter<'a, E> {
         ListIter {
             reader: self.reader,

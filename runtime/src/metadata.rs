@@ -44,6 +44,7 @@ impl MessageType {
     ];
 
     /// The variant's name, as written in schemas and manifests.
+    #[inline]
     pub fn name(self) -> &'static str {
         match self {
             MessageType::Request => "Request",
@@ -59,6 +60,7 @@ impl MessageType {
     }
 
     /// True for the message types that answer a request.
+    #[inline]
     pub fn is_reply(self) -> bool {
         matches!(self, MessageType::Response | MessageType::Error)
     }
@@ -75,6 +77,7 @@ pub enum ResponseStatus {
 
 impl ResponseStatus {
     /// The variant's name.
+    #[inline]
     pub fn name(self) -> &'static str {
         match self {
             ResponseStatus::Ok => "Ok",
@@ -94,6 +97,7 @@ pub enum Value {
 
 impl Value {
     /// The value as text, using `scratch` for numbers so nothing is allocated.
+    #[inline]
     pub fn as_text<'s>(&'s self, scratch: &'s mut itoa::Buffer) -> &'s str {
         match self {
             Value::Text(s) => s,
@@ -102,6 +106,7 @@ impl Value {
     }
 
     /// The value as owned text (integers in decimal).
+    #[inline]
     pub fn to_text(&self) -> ByteString {
         match self {
             Value::Text(t) => t.clone(),
@@ -110,6 +115,7 @@ impl Value {
     }
 
     /// True when the value's text equals `text`.
+    #[inline]
     pub fn eq_text(&self, text: &str) -> bool {
         self.as_text(&mut itoa::Buffer::new()) == text
     }
@@ -145,21 +151,25 @@ pub struct Properties(SmallVec<[(ByteString, Value); INLINE_PROPERTIES]>);
 
 impl Properties {
     /// An empty list.
+    #[inline]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The first value under `key`.
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
     }
 
     /// Appends a property.
+    #[inline]
     pub fn push(&mut self, key: ByteString, value: Value) {
         self.0.push((key, value));
     }
 
     /// Replaces the first value under `key`, or appends it.
+    #[inline]
     pub fn set(&mut self, key: ByteString, value: Value) {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
@@ -168,21 +178,25 @@ impl Properties {
     }
 
     /// All properties in order.
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.0.iter().map(|(k, v)| (&**k, v))
     }
 
     /// Number of properties.
+    #[inline]
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// True when there are none.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// True when the properties still fit inline (nothing was allocated for them).
+    #[inline]
     pub fn is_inline(&self) -> bool {
         !self.0.spilled()
     }
@@ -205,6 +219,7 @@ pub struct Metadata {
 
 impl Metadata {
     /// Metadata that knows only a request id, for replying to an undecodable frame.
+    #[inline]
     pub fn for_request_id(request_id: Option<u64>) -> Self {
         Metadata {
             request_id,
@@ -213,6 +228,7 @@ impl Metadata {
     }
 
     /// The first value of a property.
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.properties.get(key)
     }

@@ -15,6 +15,7 @@ pub struct Mutation {
 
 impl Mutation {
     /// A mutation that changes nothing.
+    #[inline]
     pub fn new() -> Self {
         Self::default()
     }
@@ -34,11 +35,13 @@ impl Mutation {
     }
 
     /// True when re-encoding with this mutation reproduces the frame.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.request_id.is_none() && self.properties.is_empty()
     }
 
     /// Applies the property changes to a key/value list of the owned message.
+    #[inline]
     pub fn apply_to(&self, list: &mut Vec<(ByteString, ByteString)>) {
         for (key, value) in &self.properties {
             match list.iter_mut().find(|(k, _)| k == key) {
@@ -62,6 +65,7 @@ impl Mutation {
     /// The pairs of a key/value list with the property changes applied, in the
     /// order [`Mutation::apply_to`] would leave them, borrowing instead of building
     /// an owned list. Lists of up to 16 pairs need no allocation.
+    #[inline]
     pub fn rewritten<'e>(
         &'e self,
         entries: impl Iterator<Item = (&'e str, &'e str)>,

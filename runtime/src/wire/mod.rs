@@ -105,6 +105,7 @@ fn offset_in(frame: &[u8], part: &[u8]) -> Option<usize> {
 }
 
 /// Renders a value for an error message.
+#[inline]
 pub fn render<T: std::fmt::Debug>(value: &T) -> String {
     format!("{value:?}")
 }

@@ -11,25 +11,32 @@ pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     end: usize,
+    /// The window as text, when all of it is UTF-8 (see [`Reader::with_text`]),
+    /// and where in the frame it starts.
+    text: Option<(&'a str, usize)>,
 }
 
 impl<'a> Reader<'a> {
     /// A reader over a whole frame.
+    #[inline]
     pub fn new(frame: &'a [u8]) -> Self {
         Reader {
             buf: frame,
             pos: 0,
             end: frame.len(),
+            text: None,
         }
     }
 
     /// A reader over `start..end` of the same frame (empty if out of bounds).
+    #[inline]
     pub fn between(&self, start: usize, end: usize) -> Self {
         let end = end.min(self.buf.len());
         Reader {
             buf: self.buf,
             pos: start.min(end),
             end,
+            text: self.text,
         }
     }
 
@@ -73,9 +80,13 @@ impl<'a> Reader<'a> {
     /// Takes exactly `N` bytes as an array.
     #[inline]
     pub fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
-        let bytes = self.bytes(N as u64)?;
-        // `bytes` has exactly N bytes, so the conversion cannot fail.
-        bytes.try_into().map_err(|_| self.truncated(N as u64))
+        match self.peek().first_chunk::<N>() {
+            Some(bytes) => {
+                self.pos += N;
+                Ok(*bytes)
+            }
+            None => Err(self.truncated(N as u64)),
+        }
     }
 
     /// Borrows exactly `N` bytes as an array reference.
@@ -93,20 +104,14 @@ impl<'a> Reader<'a> {
     /// Takes `n` bytes, borrowed from the frame.
     #[inline]
     pub fn bytes(&mut self, n: u64) -> Result<&'a [u8], DecodeError> {
-        if n > self.remaining() as u64 {
-            return Err(self.truncated(n));
+        let taken = usize::try_from(n).ok().and_then(|n| self.peek().get(..n));
+        match taken {
+            Some(bytes) => {
+                self.pos += bytes.len();
+                Ok(bytes)
+            }
+            None => Err(self.truncated(n)),
         }
-        let start = self.pos;
-        self.pos += n as usize;
-        self.buf.get(start..self.pos).ok_or_else(|| {
-            DecodeError::new(
-                start,
-                DecodeErrorKind::Truncated {
-                    needed: n,
-                    available: 0,
-                },
-            )
-        })
     }
 
     /// Takes a length given by an expression, rejecting negative lengths.
@@ -126,6 +131,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Takes bytes up to a NUL, consuming the NUL but not returning it.
+    #[inline]
     pub fn until_nul(&mut self) -> Result<&'a [u8], DecodeError> {
         let window = self.buf.get(self.pos..self.end).unwrap_or_default();
         match window.iter().position(|&b| b == 0) {
@@ -159,6 +165,7 @@ impl<'a> Reader<'a> {
             buf: self.buf,
             pos: start,
             end: self.pos,
+            text: self.text,
         })
     }
 
@@ -183,6 +190,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The bytes between two positions of this reader's frame.
+    #[inline]
     pub fn span(&self, start: usize, end: usize) -> &'a [u8] {
         self.buf.get(start..end).unwrap_or_default()
     }
@@ -206,6 +214,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads an unsigned LEB128 varint of at most 64 bits.
+    #[inline]
     pub fn varint(&mut self) -> Result<u64, DecodeError> {
         let start = self.pos;
         let mut value: u64 = 0;
@@ -232,12 +241,25 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a zigzag-encoded signed varint.
+    #[inline]
     pub fn zigzag(&mut self) -> Result<i64, DecodeError> {
         self.varint().map(crate::wire::unzigzag)
     }
 
     /// Checks text for UTF-8, reporting the offset of the first bad byte.
+    #[inline]
     pub fn utf8(&self, start: usize, bytes: &'a [u8]) -> Result<&'a str, DecodeError> {
+        // Inside a window already known to be UTF-8, a slice at character boundaries
+        // is text too: an O(1) check instead of validating the bytes again.
+        if let Some((text, at)) = self.text {
+            let from = start.wrapping_sub(at);
+            if let Some(s) = from
+                .checked_add(bytes.len())
+                .and_then(|to| text.get(from..to))
+            {
+                return Ok(s);
+            }
+        }
         std::str::from_utf8(bytes).map_err(|e| {
             DecodeError::new(
                 start + e.valid_up_to(),
@@ -246,6 +268,18 @@ impl<'a> Reader<'a> {
                 },
             )
         })
+    }
+
+    /// Checks the whole window for UTF-8 once, so that text fields inside it (the
+    /// keys and values of a header list, say) need no validation of their own.
+    #[inline]
+    pub fn with_text(mut self) -> Self {
+        if self.text.is_none()
+            && let Ok(text) = std::str::from_utf8(self.peek())
+        {
+            self.text = Some((text, self.pos));
+        }
+        self
     }
 }
 
@@ -377,6 +411,17 @@ mod tests {
         assert_eq!(r.pos(), 4);
         r.align(4).unwrap();
         assert_eq!(r.pos(), 4);
+    }
+
+    #[test]
+    fn text_windows_slice_instead_of_revalidating() {
+        let frame = b"\x02h\xc3\xa9llo";
+        let r = Reader::new(frame).with_text();
+        assert_eq!(r.utf8(1, &frame[1..4]), Ok("h\u{e9}"));
+        // Not at a character boundary: validated on its own, and rejected.
+        assert!(r.utf8(2, &frame[2..3]).is_err());
+        let binary = Reader::new(&[0xff, b'a']).with_text();
+        assert_eq!(binary.utf8(1, b"a"), Ok("a"));
     }
 
     #[test]

@@ -82,6 +82,7 @@ pub struct Crc32(crc32fast::Hasher, usize);
 
 impl Crc32 {
     /// The checksum of everything written so far.
+    #[inline]
     pub fn finish(self) -> u32 {
         self.0.finalize()
     }
@@ -145,11 +146,13 @@ pub struct Encoded {
 
 impl Encoded {
     /// An empty frame.
+    #[inline]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// An empty frame with room for `head` bytes of copied data before it grows.
+    #[inline]
     pub fn with_capacity(head: usize) -> Self {
         Encoded {
             head: BytesMut::with_capacity(head),
@@ -158,6 +161,7 @@ impl Encoded {
     }
 
     /// Empties the frame for reuse, keeping the copied-data buffer's capacity.
+    #[inline]
     pub fn clear(&mut self) {
         self.parts.clear();
         self.head.clear();
@@ -166,22 +170,26 @@ impl Encoded {
     }
 
     /// Total length in bytes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// True when nothing was written.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The frame as segments, in order, ready for a vectored write.
+    #[inline]
     pub fn into_parts(mut self) -> Vec<Bytes> {
         self.flush();
         self.parts
     }
 
     /// The frame as one contiguous buffer (copies if it has several segments).
+    #[inline]
     pub fn to_bytes(&self) -> Bytes {
         if self.parts.is_empty() {
             return Bytes::copy_from_slice(&self.head);
@@ -195,6 +203,7 @@ impl Encoded {
     }
 
     /// How many segments share memory with another buffer rather than owning a copy.
+    #[inline]
     pub fn shared_parts(&self) -> usize {
         self.shared
     }

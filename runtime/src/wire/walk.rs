@@ -28,6 +28,7 @@ pub struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     /// A walk from the start of `buf`.
+    #[inline]
     pub fn new(buf: &'a [u8]) -> Self {
         Walk { buf, pos: 0 }
     }
@@ -88,6 +89,7 @@ impl<'a> Walk<'a> {
     }
 
     /// Reads an unsigned LEB128 varint.
+    #[inline]
     pub fn varint(&mut self) -> Result<u64, Stop> {
         let mut value = 0u64;
         for i in 0..10u64 {
@@ -108,6 +110,7 @@ impl<'a> Walk<'a> {
     }
 
     /// Reads a zigzag varint.
+    #[inline]
     pub fn zigzag(&mut self) -> Result<i64, Stop> {
         self.varint().map(super::unzigzag)
     }
@@ -134,6 +137,7 @@ impl<'a> Walk<'a> {
     }
 
     /// Skips to the next multiple of `align` from the frame start.
+    #[inline]
     pub fn align(&mut self, align: u64) -> Result<(), Stop> {
         let pad = if align <= 1 {
             0
@@ -144,6 +148,7 @@ impl<'a> Walk<'a> {
     }
 
     /// Skips bytes up to and including a NUL.
+    #[inline]
     pub fn until_nul(&mut self) -> Result<(), Stop> {
         let rest = self.buf.get(to_usize(self.pos)..).unwrap_or_default();
         match rest.iter().position(|&b| b == 0) {
@@ -153,12 +158,14 @@ impl<'a> Walk<'a> {
     }
 
     /// The frame ends here: complete if the buffer holds it.
+    #[inline]
     pub fn end(&self) -> FrameLen {
         finish_at(self.buf, self.pos)
     }
 }
 
 /// The answer for a frame that ends at `end`.
+#[inline]
 pub fn finish_at(buf: &[u8], end: u64) -> FrameLen {
     if end <= buf.len() as u64 {
         FrameLen::Complete(to_usize(end))
@@ -168,6 +175,7 @@ pub fn finish_at(buf: &[u8], end: u64) -> FrameLen {
 }
 
 /// Turns a walk's result into `frame_len`'s answer.
+#[inline]
 pub fn conclude(result: Result<FrameLen, Stop>) -> Result<FrameLen, DecodeError> {
     match result {
         Ok(len) => Ok(len),
