@@ -75,18 +75,6 @@ pub fn len_expr(ty: &Type) -> Option<&Expr> {
     }
 }
 
-/// True when an expression reads no field (a literal or arithmetic on literals).
-pub fn is_constant(e: &Expr) -> bool {
-    fields_read(e).is_empty()
-        && !matches!(
-            e.kind,
-            ExprKind::SizeOf(_)
-                | ExprKind::Checksum(..)
-                | ExprKind::Request(_)
-                | ExprKind::Error(_)
-        )
-}
-
 /// Evaluates an expression made only of integer literals and arithmetic.
 pub fn const_int(e: &Expr) -> Option<i128> {
     use super::BinOp::*;

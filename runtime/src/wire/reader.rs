@@ -169,14 +169,6 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// Like [`Reader::window`] with a length from an expression.
-    #[inline]
-    pub fn window_checked(&mut self, n: i128) -> Result<Reader<'a>, DecodeError> {
-        let n =
-            u64::try_from(n).map_err(|_| self.error(DecodeErrorKind::BadLength { found: n }))?;
-        self.window(n)
-    }
-
     /// Fails unless the window has been read to its end.
     #[inline]
     pub fn finish(&self) -> Result<(), DecodeError> {
