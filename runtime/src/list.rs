@@ -11,8 +11,18 @@ pub trait Element<'a> {
     /// The decoded element, borrowing from the frame.
     type Item;
 
+    /// True when elements hold text: the list then checks its whole window for UTF-8
+    /// once, and its strings are sliced from it instead of validated one by one.
+    const TEXT: bool = false;
+
     /// Decodes one element at the reader's position.
     fn decode(r: &mut Reader<'a>) -> Result<Self::Item, DecodeError>;
+}
+
+/// The window, with its text checked once when the elements hold text.
+#[inline]
+fn text_of<'a, E: Element<'a>>(window: Reader<'a>) -> Reader<'a> {
+    if E::TEXT { window.with_text() } else { window }
 }
 
 /// A list inside a frame: validated when the frame is decoded, decoded again lazily
@@ -42,7 +52,7 @@ impl<'a, E: Element<'a>> List<'a, E> {
             len += 1;
         }
         Ok(List {
-            reader: r.between(start, r.pos()).with_text(),
+            reader: text_of::<E>(r.between(start, r.pos())),
             len,
             _element: PhantomData,
         })
@@ -51,7 +61,7 @@ impl<'a, E: Element<'a>> List<'a, E> {
     /// Decodes elements until the window ends, checking each.
     #[inline]
     pub fn decode_all(window: Reader<'a>) -> Result<Self, DecodeError> {
-        let mut window = window.with_text();
+        let mut window = text_of::<E>(window);
         let full = window;
         let mut len = 0usize;
         while !window.is_empty() {

@@ -131,6 +131,13 @@ impl Gen<'_> {
             .replace("'a", "'_")
             .parse()
             .unwrap_or_default();
+        let text = if parts.iter().any(|(t, _)| self.has_text(t)) {
+            quote!(
+                const TEXT: bool = true;
+            )
+        } else {
+            quote!()
+        };
         let walkable = parts
             .iter()
             .all(|(t, _)| unwalkable(self.schema, t).is_none());
@@ -157,6 +164,7 @@ impl Gen<'_> {
 
             impl<'a> __mp::Element<'a> for #m {
                 type Item = #item_v;
+                #text
 
                 fn decode(r: &mut __mp::Reader<'a>) -> ::core::result::Result<Self::Item, __mp::DecodeError> {
                     let item = #read;

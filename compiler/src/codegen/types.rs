@@ -52,6 +52,21 @@ impl Gen<'_> {
         }
     }
 
+    /// True when a value of this type holds `str` somewhere.
+    pub(super) fn has_text(&self, ty: &Type) -> bool {
+        match &ty.kind {
+            Ty::Bytes { text, .. } => *text,
+            Ty::List { elem, .. } => self.has_text(elem),
+            Ty::KvList { key, value, .. } => self.has_text(key) || self.has_text(value),
+            Ty::Named(id) => match &self.schema.ty(*id).kind {
+                TypeKind::Struct(s) => s.fields.iter().any(|f| self.has_text(&f.ty)),
+                _ => false,
+            },
+            Ty::Union(u) => u.arms.iter().any(|a| self.has_text(&a.ty)),
+            _ => false,
+        }
+    }
+
     /// The fixed length of `bytes[N]`, if the type is one.
     pub(super) fn fixed_bytes(ty: &Type) -> Option<u64> {
         match &ty.kind {
