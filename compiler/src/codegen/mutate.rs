@@ -77,9 +77,11 @@ impl Gen<'_> {
         })
     }
 
-    /// For a request id after variable-size fields: its offset from the decoded view,
-    /// then the same in-place patch as for a fixed offset.
-    pub(super) fn emit_view_id_patch(&self, s: &Struct) -> Option<TokenStream> {
+    /// Rewriting only the request id patches its bytes in place when nothing else is
+    /// computed from its value; the proxy does this for every request it multiplexes.
+    /// Returns the patch and whether it needs the decoded view (for the sizes of the
+    /// variable-size fields before the id); at a fixed offset it runs before decoding.
+    pub(super) fn id_patch(&self, s: &Struct) -> Option<(TokenStream, bool)> {
         let md = self.schema.metadata.as_ref()?;
         let Some(ExprKind::Field(FieldRef { field, sub })) =
             md.request_id.as_ref().map(|e| &e.kind)
@@ -92,7 +94,7 @@ impl Gen<'_> {
             return None;
         }
         let depends = s.fields.iter().any(|g| match &g.value {
-            FieldValue::Derived(e) => super::mutate_owned::value_depends_on(e, *field),
+            FieldValue::Derived(e) => value_depends_on(e, *field),
             _ => false,
         });
         if depends {
@@ -108,6 +110,7 @@ impl Gen<'_> {
                 None => sizes.push(self.view_size(g)?),
             }
         }
+        let needs_view = !sizes.is_empty();
         let mut terms: Vec<TokenStream> = Vec::new();
         if fixed > 0 || sizes.is_empty() {
             let fixed = proc_macro2::Literal::u64_unsuffixed(fixed);
@@ -117,7 +120,7 @@ impl Gen<'_> {
         let n = usize::from(it.bits / 8);
         let (t, max) = (int_ty(it), max_of(it.bits, it.signed));
         let m = to_bytes_method(endian_of(self.schema, it.endian));
-        Some(quote! {
+        let patch = quote! {
             if let (true, ::core::option::Option::Some(id)) = (mutation.properties.is_empty(), mutation.request_id) {
                 let off: usize = #(#terms)+*;
                 if let (::core::option::Option::Some(head), true) = (frame.get(..off), frame.len() >= off + #n) {
@@ -128,7 +131,8 @@ impl Gen<'_> {
                     return ::core::result::Result::Ok(());
                 }
             }
-        })
+        };
+        Some((patch, needs_view))
     }
 
     /// A field's encoded size, from the decoded view.
@@ -378,4 +382,19 @@ impl Gen<'_> {
             _ => return None,
         })
     }
+}
+
+/// True when a derived value changes with the value of `field` (sizes of fixed-width
+/// fields do not).
+fn value_depends_on(e: &crate::ir::Expr, field: usize) -> bool {
+    let mut hit = false;
+    crate::ir::visit::walk(e, &mut |e| match &e.kind {
+        ExprKind::Field(r) | ExprKind::LenOf(r) => hit |= r.field == field,
+        ExprKind::Checksum(_, crate::ir::FieldRange::SelfStruct) => hit = true,
+        ExprKind::Checksum(_, crate::ir::FieldRange::Fields { first, last }) => {
+            hit |= (*first..=*last).contains(&field)
+        }
+        _ => {}
+    });
+    hit
 }

@@ -8,52 +8,15 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 impl Gen<'_> {
-    /// Rewriting only the request id patches its bytes in place when it sits at a
-    /// fixed offset and nothing else is computed from its value; the proxy does this
-    /// for every request it multiplexes, so it should cost a copy of the header.
-    pub(super) fn id_patch(&self, s: &Struct) -> TokenStream {
-        let md = self.schema.metadata.as_ref();
-        let Some((off, field, i)) = md
-            .and_then(|m| m.request_id.as_ref())
-            .and_then(|e| self.fixed_id_slot(s, e))
-        else {
-            return quote!();
-        };
-        if s.fields.iter().any(|g| match &g.value {
-            crate::ir::FieldValue::Derived(e) => value_depends_on(e, field),
-            _ => false,
-        }) {
-            return quote!();
-        }
-        let n = usize::from(i.bits / 8);
-        let (t, max) = (int_ty(i), max_of(i.bits, i.signed));
-        let m = super::names::to_bytes_method(super::names::endian_of(self.schema, i.endian));
-        let (a, b) = (
-            proc_macro2::Literal::u64_unsuffixed(off),
-            proc_macro2::Literal::u64_unsuffixed(off + n as u64),
-        );
-        quote! {
-            if let (true, ::core::option::Option::Some(id), ::core::option::Option::Some(head), true) =
-                (mutation.properties.is_empty(), mutation.request_id, frame.get(..#a), frame.len() >= #b)
-            {
-                let id = __mp::eval::fit::<#t>(i128::from(id), #max)?;
-                out.write_slice(head);
-                out.write_slice(&id.#m());
-                out.write_shared(&frame.slice(#b..));
-                return ::core::result::Result::Ok(());
-            }
-        }
-    }
-
     pub(super) fn emit_mutate(&self, id: TypeId, s: &Struct) -> TokenStream {
         let view = self.view_name(id);
         let message = self.owned_name(id);
-        let id_patch = self.id_patch(s);
-        // When the id sits at a fixed offset the patch above already handled it.
-        let view_patch = if id_patch.is_empty() {
-            self.emit_view_id_patch(s).unwrap_or_default()
-        } else {
-            quote!()
+        // An id at a fixed offset is patched before decoding, one after variable-size
+        // fields once the view gives its offset.
+        let (id_patch, view_patch) = match self.id_patch(s) {
+            Some((patch, false)) => (patch, quote!()),
+            Some((patch, true)) => (quote!(), patch),
+            None => (quote!(), quote!()),
         };
         let md = self.schema.metadata.as_ref();
         let set_id = match md
@@ -143,19 +106,4 @@ impl Gen<'_> {
             quote!(message.#n #path = #value;)
         })
     }
-}
-
-/// True when a derived value changes with the value of `field` (sizes of fixed-width
-/// fields do not).
-pub(super) fn value_depends_on(e: &Expr, field: usize) -> bool {
-    let mut hit = false;
-    crate::ir::visit::walk(e, &mut |e| match &e.kind {
-        ExprKind::Field(r) | ExprKind::LenOf(r) => hit |= r.field == field,
-        ExprKind::Checksum(_, crate::ir::FieldRange::SelfStruct) => hit = true,
-        ExprKind::Checksum(_, crate::ir::FieldRange::Fields { first, last }) => {
-            hit |= (*first..=*last).contains(&field)
-        }
-        _ => {}
-    });
-    hit
 }
