@@ -8,7 +8,7 @@ use super::expr::{Ctx, Scope};
 use super::names::{
     docs, docs_or, endian_of, field_name, ident, int_ty, lit_usize, local, max_of, to_bytes_method,
 };
-use super::types::{aux_base, marker_name};
+use super::types::{aux_base, default_parts, marker_name};
 use crate::check::{Derive, Measure};
 use crate::ir::visit::{const_int, field_refs};
 use crate::ir::{
@@ -42,20 +42,7 @@ impl Gen<'_> {
             let n = ident(field_name(s, i));
             quote!(#n: #v,)
         });
-        let (derive_default, default_impl) = if derivable {
-            (quote!(, Default), quote!())
-        } else {
-            (
-                quote!(),
-                quote! {
-                    impl ::core::default::Default for #name {
-                        fn default() -> Self {
-                            Self { #(#defaults)* }
-                        }
-                    }
-                },
-            )
-        };
+        let (derive_default, default_impl) = default_parts(&name, derivable, defaults);
         let from_ref = owned.iter().map(|&i| {
             let f = &s.fields[i];
             let n = ident(field_name(s, i));

@@ -210,18 +210,8 @@ impl Gen<'_> {
             };
             Some(quote!(#n: #v,))
         });
-        let (derive_default, default_impl) = if derivable {
-            (quote!(, Default), quote!())
-        } else {
-            (
-                quote!(),
-                quote! {
-                    impl ::core::default::Default for #name {
-                        fn default() -> Self { Self { #(#defaults)* } }
-                    }
-                },
-            )
-        };
+        let (derive_default, default_impl) =
+            super::types::default_parts(&name, derivable, defaults);
         let unpack = self.bits_unpack(b, &raw);
         let pack = self.bits_pack(b, &raw);
         let endian = endian_of(self.schema, b.repr.endian);

@@ -264,6 +264,27 @@ impl Gen<'_> {
     }
 }
 
+/// How a generated type gets `Default`: `, Default` for its derive list when every
+/// field takes its own default, otherwise an `impl` with the given field initialisers.
+pub(super) fn default_parts(
+    name: &proc_macro2::Ident,
+    derivable: bool,
+    inits: impl Iterator<Item = TokenStream>,
+) -> (TokenStream, TokenStream) {
+    if derivable {
+        return (quote!(, Default), quote!());
+    }
+    let inits: Vec<TokenStream> = inits.collect();
+    let default = quote! {
+        impl ::core::default::Default for #name {
+            fn default() -> Self {
+                Self { #(#inits)* }
+            }
+        }
+    };
+    (quote!(), default)
+}
+
 /// The prefix for auxiliary types of a field: `MessageBody`.
 pub(super) fn aux_base(s_name: &str, f: &Field) -> String {
     let field = f.name.as_ref().map_or("Field", |n| n.name.as_str());
