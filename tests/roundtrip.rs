@@ -202,9 +202,12 @@ proptest! {
         bytes[i] = byte;
         let frame = Bytes::from(bytes);
         let codec = awesomerpc::AwesomerpcCodec;
-        let _ = codec.frame_len(&frame);
+        let framed = codec.frame_len(&frame);
+        // A corrupted frame that still decodes must still frame as exactly itself, and
+        // its request id must be the one the proxy would read without decoding.
         if let Ok(m) = codec.decode(&frame) {
-            prop_assert!(m.request_id.is_some());
+            prop_assert_eq!(framed, Ok(FrameLen::Complete(frame.len())));
+            prop_assert_eq!(codec.peek_request_id(&frame), m.request_id);
         }
     }
 }
