@@ -19,6 +19,7 @@ pub mod mutation;
 #[cfg(feature = "proxy")]
 pub mod proxy;
 pub mod reply;
+pub mod repr;
 pub mod wire;
 
 #[doc(hidden)]

@@ -54,7 +54,7 @@ impl Gen<'_> {
                 ))
             })
         };
-        quote! {
+        let consts = quote! {
             /// The protocol's name, as in an `ApplicationProtocol`'s `spec.protocol`.
             pub const PROTOCOL: &str = #name;
             /// The codec's name, as in an `ApplicationProtocol`'s `spec.codec`.
@@ -68,11 +68,13 @@ impl Gen<'_> {
             #mutate
             #error_reply
             #heartbeat_reply
-
+        };
+        let decl = quote! {
             #codec_doc
             #[derive(Debug, Clone, Copy, Default)]
             pub struct #codec_ty;
-
+        };
+        let codec_impl = quote! {
             impl __mp::Codec for #codec_ty {
                 fn protocol(&self) -> &'static str { PROTOCOL }
                 fn codec_name(&self) -> &'static str { CODEC_NAME }
@@ -98,6 +100,16 @@ impl Gen<'_> {
             }
 
             __mp::__impl_tokio_codec!(#codec_ty, #message);
+        };
+        if self.derived(id) {
+            // In the user's module only the codec type is new; the functions behind it
+            // stay private so two derived frames can share a module.
+            quote! {
+                #decl
+                const _: () = { #consts #codec_impl };
+            }
+        } else {
+            quote!(#consts #decl #codec_impl)
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Owned types: what users build and encode, with derived fields computed.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
 
 use super::Gen;
 use super::expr::{Ctx, Scope};
@@ -16,68 +16,101 @@ use crate::ir::{
 };
 
 impl Gen<'_> {
-    /// The owned struct, its `Default`, conversions and encoder.
+    /// The owned struct, its `Default`, conversions and encoder. For a derived
+    /// struct the user's item is the owned type: it is implemented, not declared, and
+    /// holds every named field (constants and derived fields are filled in on decode
+    /// and recomputed on encode).
     pub(super) fn emit_owned(&self, id: TypeId, s: &Struct) -> TokenStream {
         let def = self.schema.ty(id);
         let sname = &def.name.name;
         let name = self.owned_name(id);
         let view = self.view_name(id);
-        let doc = docs_or(&def.doc, &format!("A `{sname}` to encode."));
-        let owned: Vec<usize> = (0..s.fields.len())
-            .filter(|&i| self.in_owned(id, s, i))
+        let derived = self.derived(id);
+        let members: Vec<usize> = (0..s.fields.len())
+            .filter(|&i| {
+                if derived {
+                    Self::in_struct(s, i)
+                } else {
+                    self.in_owned(id, s, i)
+                }
+            })
             .collect();
-        let fields = owned.iter().map(|&i| {
-            let f = &s.fields[i];
-            let n = ident(field_name(s, i));
-            let t = self.field_owned_ty(sname, f);
-            let d = docs(&f.doc);
-            quote!(#d pub #n: #t,)
-        });
-        let default_values: Vec<TokenStream> = owned
+        let default_values: Vec<TokenStream> = members
             .iter()
-            .map(|&i| self.default_field(&s.fields[i], &aux_base(sname, &s.fields[i])))
+            .map(|&i| self.member_default(&s.fields[i], &aux_base(sname, &s.fields[i])))
             .collect();
-        let derivable = default_values.iter().all(is_plain_default);
-        let defaults = owned.iter().zip(&default_values).map(|(&i, v)| {
+        let derivable = !derived && default_values.iter().all(is_plain_default);
+        let defaults = members.iter().zip(&default_values).map(|(&i, v)| {
             let n = ident(field_name(s, i));
             quote!(#n: #v,)
         });
         let (derive_default, default_impl) = default_parts(&name, derivable, defaults);
-        let from_ref = owned.iter().map(|&i| {
-            let f = &s.fields[i];
+        let from_ref = members.iter().map(|&i| {
             let n = ident(field_name(s, i));
-            let value = if f.condition.is_some() {
-                let conv = self.to_owned_value(&f.ty, quote!(v), &aux_base(sname, f));
-                if conv.to_string() == "v" {
-                    quote!(view.#n)
-                } else {
-                    quote!(view.#n.map(|v| #conv))
-                }
-            } else {
-                self.to_owned_value(&f.ty, quote!(view.#n), &aux_base(sname, f))
-            };
+            let value = self.member_from_view(id, s, i);
             quote!(#n: #value,)
         });
         let body = self.write_body(id, s);
-        let view_g = if self.view_generics(id).is_empty() {
-            quote!()
-        } else {
-            quote!(<'_>)
+        let lifetime = def.rust.as_ref().is_some_and(|r| r.lifetime);
+        let view_g = match (self.view_generics(id).is_empty(), lifetime) {
+            (true, _) => quote!(),
+            (false, true) => quote!(<'a>),
+            (false, false) => quote!(<'_>),
         };
-        let frame_used = owned.iter().any(|&i| self.needs_frame(&s.fields[i].ty));
+        let frame_used = members.iter().any(|&i| self.needs_frame(&s.fields[i].ty));
         let frame_arg = if frame_used {
             quote!(frame)
         } else {
             quote!(_frame)
         };
+        let (impl_g, self_ty, buf_lt) = if lifetime {
+            (quote!(<'a>), quote!(#name<'a>), quote!('a))
+        } else {
+            (quote!(), quote!(#name), quote!())
+        };
+        let decl = if derived {
+            quote!()
+        } else {
+            let doc = docs_or(&def.doc, &format!("A `{sname}` to encode."));
+            let fields = members.iter().map(|&i| {
+                let f = &s.fields[i];
+                let n = ident(field_name(s, i));
+                let t = self.field_owned_ty(sname, f);
+                let d = docs(&f.doc);
+                quote!(#d pub #n: #t,)
+            });
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq #derive_default)]
+                pub struct #name { #(#fields)* }
+            }
+        };
+        let decode = if derived {
+            quote! {
+                /// Decodes a complete value from `buf`; borrowed fields point into it.
+                pub fn decode(buf: &#buf_lt [u8]) -> ::core::result::Result<Self, __mp::DecodeError> {
+                    ::core::result::Result::Ok(Self::from_ref(&#view::decode(buf)?, &__mp::Bytes::new()))
+                }
+
+                /// Decodes a complete value, sharing `frame`'s memory for `Bytes` and `ByteString` fields.
+                pub fn decode_shared(frame: &#buf_lt __mp::Bytes) -> ::core::result::Result<Self, __mp::DecodeError> {
+                    ::core::result::Result::Ok(Self::from_ref(&#view::decode(frame)?, frame))
+                }
+            }
+        } else {
+            quote! {
+                /// Decodes a complete value, sharing `frame`'s memory for bytes and text.
+                pub fn decode(frame: &__mp::Bytes) -> ::core::result::Result<Self, __mp::DecodeError> {
+                    ::core::result::Result::Ok(Self::from_ref(&#view::decode(frame)?, frame))
+                }
+            }
+        };
         quote! {
-            #doc
-            #[derive(Debug, Clone, PartialEq #derive_default)]
-            pub struct #name { #(#fields)* }
+            #decl
 
             #default_impl
 
-            impl #name {
+            impl #impl_g #self_ty {
                 /// Encodes into `out`, computing lengths, counts and checksums.
                 pub fn encode<S: __mp::Sink + ?Sized>(&self, out: &mut S) -> ::core::result::Result<(), __mp::EncodeError> {
                     let base = out.position();
@@ -98,12 +131,9 @@ impl Gen<'_> {
                     ::core::result::Result::Ok(buf.freeze())
                 }
 
-                /// Decodes a complete value, sharing `frame`'s memory for bytes and text.
-                pub fn decode(frame: &__mp::Bytes) -> ::core::result::Result<Self, __mp::DecodeError> {
-                    ::core::result::Result::Ok(Self::from_ref(&#view::decode(frame)?, frame))
-                }
+                #decode
 
-                /// Converts a view of `frame` into an owned value without copying bytes or text.
+                /// Converts a view of `frame` into an owned value without copying shared bytes or text.
                 pub fn from_ref(view: &#view #view_g, #frame_arg: &__mp::Bytes) -> Self {
                     Self { #(#from_ref)* }
                 }
@@ -121,6 +151,49 @@ impl Gen<'_> {
         }
     }
 
+    /// True when member `i` is a field of a derived struct (named, not padding).
+    pub(super) fn in_struct(s: &Struct, i: usize) -> bool {
+        let f = &s.fields[i];
+        f.name.is_some() && !matches!(f.ty.kind, Ty::Pad(_) | Ty::Align(_))
+    }
+
+    /// A member's default: a constant's value, or the field's own default.
+    fn member_default(&self, f: &crate::ir::Field, base: &str) -> TokenStream {
+        match &f.value {
+            FieldValue::Const(c) => self.const_field(f, c),
+            _ => self.default_field(f, base),
+        }
+    }
+
+    /// A constant written into a struct field (text converts to the field's type).
+    fn const_field(&self, f: &crate::ir::Field, c: &Expr) -> TokenStream {
+        match &c.kind {
+            ExprKind::Str(t) => quote!(__mp::FromWire::from_wire(#t, &__mp::Bytes::new())),
+            _ => self.const_value(f, c),
+        }
+    }
+
+    /// Member `i`'s owned value, from the view `view`.
+    fn member_from_view(&self, id: TypeId, s: &Struct, i: usize) -> TokenStream {
+        let f = &s.fields[i];
+        if let FieldValue::Const(c) = &f.value {
+            return self.const_field(f, c);
+        }
+        let n = ident(field_name(s, i));
+        let sname = &self.schema.ty(id).name.name;
+        let rust = self.rust_field(id, i);
+        if f.condition.is_some() {
+            let conv = self.to_owned_value(&f.ty, quote!(v), &aux_base(sname, f), rust);
+            if conv.to_string() == "v" {
+                quote!(view.#n)
+            } else {
+                quote!(view.#n.map(|v| #conv))
+            }
+        } else {
+            self.to_owned_value(&f.ty, quote!(view.#n), &aux_base(sname, f), rust)
+        }
+    }
+
     /// True when converting a view of this type to owned needs the frame.
     pub(super) fn needs_frame(&self, ty: &Type) -> bool {
         match &ty.kind {
@@ -135,12 +208,18 @@ impl Gen<'_> {
         }
     }
 
-    /// Converts a view value `v` into its owned form.
-    pub(super) fn to_owned_value(&self, ty: &Type, v: TokenStream, base: &str) -> TokenStream {
+    /// Converts a view value `v` into its owned form (`rust`: the type a derived
+    /// struct declares for it).
+    pub(super) fn to_owned_value(
+        &self,
+        ty: &Type,
+        v: TokenStream,
+        base: &str,
+        rust: Option<&crate::ir::RustTy>,
+    ) -> TokenStream {
         match &ty.kind {
-            Ty::Bytes { text: true, .. } => quote!(__mp::share_str(frame, #v)),
             Ty::Bytes { .. } if Self::fixed_bytes(ty).is_some() => quote!(*#v),
-            Ty::Bytes { .. } => quote!(__mp::share(frame, #v)),
+            Ty::Bytes { .. } => quote!(__mp::FromWire::from_wire(#v, frame)),
             Ty::List { .. } | Ty::KvList { .. } => {
                 let m = marker_name(base, ty);
                 quote!(#v.iter().map(|e| #m::to_owned(e, frame)).collect())
@@ -158,8 +237,11 @@ impl Gen<'_> {
             },
             Ty::Union(u) => {
                 let vname = quote::format_ident!("{}Ref", base);
-                let oname = ident(base);
-                let arms = u.arms.iter().map(|a| {
+                let oname = match rust.and_then(|r| r.text.parse::<TokenStream>().ok()) {
+                    Some(path) => path,
+                    None => ident(base).into_token_stream(),
+                };
+                let arms = u.arms.iter().enumerate().map(|(i, a)| {
                     let n = ident(&a.name.name);
                     if matches!(a.ty.kind, Ty::Unit) {
                         quote!(#vname::#n => #oname::#n,)
@@ -168,6 +250,7 @@ impl Gen<'_> {
                             &a.ty,
                             quote!(x),
                             &format!("{base}{}", a.name.name),
+                            rust.and_then(|r| r.parts.get(i)),
                         );
                         quote!(#vname::#n(x) => #oname::#n(#conv),)
                     }
@@ -484,11 +567,7 @@ impl Gen<'_> {
         if Self::fixed_bytes(ty).is_some() {
             return quote!(#sink.write_slice(&#v[..]););
         }
-        let payload = if text {
-            quote!(#sink.write_shared(#v.as_bytes());)
-        } else {
-            quote!(#sink.write_shared(#v);)
-        };
+        let payload = quote!(__mp::WriteWire::write_to(#v, #sink););
         let bytes = if text {
             quote!(#v.as_bytes())
         } else {

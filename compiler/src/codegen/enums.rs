@@ -55,9 +55,10 @@ impl Gen<'_> {
             None => (quote!(), quote!()),
         };
         let from_raw = self.enum_from_raw(e, &name, &raw);
+        let derived = self.derived(id);
         let (derive_default, default_impl) = match default_idx {
-            Some(_) => (quote!(, Default), quote!()),
-            None => {
+            Some(_) if !derived => (quote!(, Default), quote!()),
+            _ => {
                 let default = self.enum_default(e, &name);
                 (
                     quote!(),
@@ -69,10 +70,18 @@ impl Gen<'_> {
                 )
             }
         };
+        // A derived enum is the user's own item: implement it, don't declare it.
+        let def = if derived {
+            quote!()
+        } else {
+            quote! {
+                #doc
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash #derive_default)]
+                pub enum #name { #(#variants)* #unknown }
+            }
+        };
         quote! {
-            #doc
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash #derive_default)]
-            pub enum #name { #(#variants)* #unknown }
+            #def
 
             impl #name {
                 #from_raw
@@ -92,12 +101,7 @@ impl Gen<'_> {
         }
     }
 
-    fn enum_from_raw(
-        &self,
-        e: &Enum,
-        name: &proc_macro2::Ident,
-        raw: &proc_macro2::Ident,
-    ) -> TokenStream {
+    fn enum_from_raw(&self, e: &Enum, name: &TokenStream, raw: &proc_macro2::Ident) -> TokenStream {
         let arms = e.variants.iter().map(|v| {
             let n = ident(&v.name.name);
             let val = lit(v.value);
@@ -126,7 +130,7 @@ impl Gen<'_> {
         }
     }
 
-    fn enum_default(&self, e: &Enum, name: &proc_macro2::Ident) -> TokenStream {
+    fn enum_default(&self, e: &Enum, name: &TokenStream) -> TokenStream {
         let v = e
             .variants
             .iter()
@@ -210,17 +214,25 @@ impl Gen<'_> {
             };
             Some(quote!(#n: #v,))
         });
+        let derived = self.derived(id);
         let (derive_default, default_impl) =
-            super::types::default_parts(&name, derivable, defaults);
+            super::types::default_parts(&name, derivable && !derived, defaults);
         let unpack = self.bits_unpack(b, &raw);
         let pack = self.bits_pack(b, &raw);
         let endian = endian_of(self.schema, b.repr.endian);
         let read = read_method('u', b.repr.bits, endian);
         let to_bytes = to_bytes_method(endian);
+        let def = if derived {
+            quote!()
+        } else {
+            quote! {
+                #doc
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash #derive_default)]
+                pub struct #name { #(#fields)* }
+            }
+        };
         quote! {
-            #doc
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash #derive_default)]
-            pub struct #name { #(#fields)* }
+            #def
 
             #default_impl
 

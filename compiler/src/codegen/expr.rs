@@ -64,13 +64,15 @@ impl Gen<'_> {
             ExprKind::Int(v) => some(Literal::i128_suffixed(*v).into_token_stream_()),
             ExprKind::Bool(b) => some(quote!(#b)),
             ExprKind::Str(s) => match sc.ctx {
-                Ctx::Reply => some(quote!(__mp::ByteString::from_static(#s))),
+                Ctx::Reply => some(quote!(__mp::FromWire::from_wire(#s, &__mp::Bytes::new()))),
                 _ => some(quote!(#s)),
             },
             ExprKind::ByteStr(b) => {
                 let l = Literal::byte_string(b);
                 match sc.ctx {
-                    Ctx::Reply => some(quote!(__mp::Bytes::from_static(#l))),
+                    Ctx::Reply => {
+                        some(quote!(__mp::FromWire::from_wire(&#l[..], &__mp::Bytes::new())))
+                    }
                     _ => some(quote!(&#l[..])),
                 }
             }
@@ -79,9 +81,10 @@ impl Gen<'_> {
             ExprKind::Variant(id, i) => some(self.variant_path(*id, *i)),
             ExprKind::Builtin(b) => some(builtin_path(*b)),
             ExprKind::Request(f) => some(request_field(f)),
-            ExprKind::Error(ErrorField::Message) => {
-                some(quote!(__mp::ByteString::from(&*error.message)))
-            }
+            ExprKind::Error(ErrorField::Message) => some(quote!(__mp::FromWire::from_wire(
+                &*error.message,
+                &__mp::Bytes::new()
+            ))),
             ExprKind::Error(ErrorField::Kind) => some(quote!(error.kind)),
             ExprKind::Unary(op, a) => {
                 let a = self.expr(a, sc);
@@ -120,10 +123,14 @@ impl Gen<'_> {
         let v = self.expr(a, sc);
         match (c, sc.ctx) {
             (VariantName, Ctx::Reply) => {
-                quote!(#v.map(|v| __mp::ByteString::from_static(v.name())))
+                quote!(#v.map(|v| __mp::FromWire::from_wire(v.name(), &__mp::Bytes::new())))
             }
             (VariantName, _) => quote!(#v.map(|v| v.name())),
             (Decimal, _) => quote!(#v.map(|v| __mp::ByteString::from(v.to_string()))),
+            (TextToBytes, Ctx::Reply) => quote!(#v.map(|v: __mp::ByteString| {
+                let b = v.into_bytes();
+                __mp::FromWire::from_wire(&b[..], &b)
+            })),
             (TextToBytes, _) => quote!(#v.map(|v| v.into_bytes())),
             _ => v,
         }

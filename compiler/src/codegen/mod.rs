@@ -16,11 +16,11 @@ mod structs;
 mod types;
 mod walk;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Group, TokenStream, TokenTree};
 use quote::quote;
 
 use crate::check::Layout;
-use crate::ir::{Schema, TypeKind};
+use crate::ir::{Schema, TypeId, TypeKind};
 
 pub use names::{camel, codec_type_name};
 
@@ -70,17 +70,44 @@ pub fn emit_tokens(schema: &Schema, layout: &Layout, options: &Options) -> Token
         use #rt::__private::Sink as _;
     }];
     for id in schema.type_ids() {
-        match &schema.ty(id).kind {
-            TypeKind::Enum(_) => items.push(g.emit_enum(id)),
-            TypeKind::Bits(_) => items.push(g.emit_bits(id)),
-            TypeKind::Struct(_) => items.push(g.emit_struct(id)),
-            TypeKind::Extern(_) => {}
-        }
+        items.push(g.emit_type(id));
     }
     if schema.frame.is_some() {
         items.push(g.emit_frame());
     }
     quote!(#(#items)*)
+}
+
+/// Generates the code `#[derive(Codec)]` adds for the types marked to emit: it lands
+/// in the user's module, so it names the runtime by path instead of importing it.
+pub fn emit_derived(schema: &Schema, layout: &Layout, options: &Options) -> TokenStream {
+    let g = Gen::new(schema, layout, options);
+    let rt: TokenStream = options.runtime.parse().unwrap_or_else(|_| quote!(::mproto));
+    let emits = |id: TypeId| schema.ty(id).rust.as_ref().is_some_and(|r| r.emit);
+    let mut items = Vec::new();
+    for id in schema.type_ids().filter(|&id| emits(id)) {
+        items.push(g.emit_type(id));
+    }
+    if schema.frame.is_some_and(emits) {
+        items.push(g.emit_frame());
+    }
+    let private = quote!(#rt::__private);
+    replace_ident(quote!(#(#items)*), "__mp", &private)
+}
+
+/// `ts` with every identifier `name` replaced by `with`.
+fn replace_ident(ts: TokenStream, name: &str, with: &TokenStream) -> TokenStream {
+    ts.into_iter()
+        .map(|tt| match tt {
+            TokenTree::Ident(i) if i == name => with.clone(),
+            TokenTree::Group(g) => {
+                let mut ng = Group::new(g.delimiter(), replace_ident(g.stream(), name, with));
+                ng.set_span(g.span());
+                TokenTree::Group(ng).into()
+            }
+            other => other.into(),
+        })
+        .collect()
 }
 
 /// Shared state of one generation run.
@@ -92,5 +119,15 @@ pub(crate) struct Gen<'s> {
 impl<'s> Gen<'s> {
     fn new(schema: &'s Schema, layout: &'s Layout, _options: &Options) -> Self {
         Gen { schema, layout }
+    }
+
+    /// Everything generated for one named type.
+    fn emit_type(&self, id: TypeId) -> TokenStream {
+        match &self.schema.ty(id).kind {
+            TypeKind::Enum(_) => self.emit_enum(id),
+            TypeKind::Bits(_) => self.emit_bits(id),
+            TypeKind::Struct(_) => self.emit_struct(id),
+            TypeKind::Extern(_) => quote!(),
+        }
     }
 }

@@ -231,8 +231,13 @@ impl Gen<'_> {
             }
             Ty::Varint => quote!(__mp::eval::fit::<u64>(#value, 18446744073709551615)?),
             Ty::Zigzag => quote!(__mp::eval::fit::<i64>(#value, 9223372036854775807)?),
+            // Text retyped as an extern value goes through `ByteString`, which its owned form converts from.
             Ty::Named(id) if matches!(self.schema.ty(*id).kind, TypeKind::Extern(_)) => {
-                quote!(::core::convert::Into::into(#value))
+                if matches!(e.ty, crate::ir::ValueTy::Extern(_)) {
+                    quote!({ let text: __mp::ByteString = #value; ::core::convert::Into::into(text) })
+                } else {
+                    quote!(::core::convert::Into::into(#value))
+                }
             }
             _ => value,
         }

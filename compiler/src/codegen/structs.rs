@@ -9,7 +9,7 @@ use super::expr::{Ctx, Scope};
 use super::names::{docs, ident};
 use super::types::{aux_base, marker_name};
 use crate::check::layout::unwalkable;
-use crate::ir::{Ty, Type, TypeId, TypeKind};
+use crate::ir::{RustTy, Ty, Type, TypeId, TypeKind};
 
 impl Gen<'_> {
     /// All items for a struct.
@@ -22,31 +22,40 @@ impl Gen<'_> {
         if self.struct_walkable(s) {
             items.push(self.emit_walk(id, s));
         }
-        for f in &s.fields {
+        for (i, f) in s.fields.iter().enumerate() {
             items.push(self.emit_aux(
                 &f.ty,
                 &aux_base(sname, f),
-                sname,
-                f.name.as_ref().map_or("_", |n| n.name.as_str()),
+                (sname, f.name.as_ref().map_or("_", |n| n.name.as_str())),
+                self.rust_field(id, i),
             ));
         }
         quote!(#(#items)*)
     }
 
-    /// Union enums and list markers for a type, recursively.
-    fn emit_aux(&self, ty: &Type, base: &str, sname: &str, fname: &str) -> TokenStream {
+    /// Union enums and list markers for a type, recursively. `rust` is the type a
+    /// derived struct declares for it, whose parts name element and arm types.
+    fn emit_aux(
+        &self,
+        ty: &Type,
+        base: &str,
+        (sname, fname): (&str, &str),
+        rust: Option<&RustTy>,
+    ) -> TokenStream {
+        let part = |i: usize| rust.and_then(|r| r.parts.get(i));
         match &ty.kind {
             Ty::List { elem, .. } => {
                 let ebase = format!("{base}Elem");
-                let marker = self.emit_marker(ty, base, &[(elem, &ebase)]);
-                let nested = self.emit_aux(elem, &ebase, sname, fname);
+                let marker = self.emit_marker(ty, base, &[(elem, &ebase, part(0))]);
+                let nested = self.emit_aux(elem, &ebase, (sname, fname), part(0));
                 quote!(#marker #nested)
             }
             Ty::KvList { key, value, .. } => {
                 let (kb, vb) = (format!("{base}Key"), format!("{base}Value"));
-                let marker = self.emit_marker(ty, base, &[(key, &kb), (value, &vb)]);
-                let nk = self.emit_aux(key, &kb, sname, fname);
-                let nv = self.emit_aux(value, &vb, sname, fname);
+                let marker =
+                    self.emit_marker(ty, base, &[(key, &kb, part(0)), (value, &vb, part(1))]);
+                let nk = self.emit_aux(key, &kb, (sname, fname), part(0));
+                let nv = self.emit_aux(value, &vb, (sname, fname), part(1));
                 quote!(#marker #nk #nv)
             }
             Ty::Union(u) => {
@@ -56,7 +65,7 @@ impl Gen<'_> {
                 let g = if borrows { quote!(<'a>) } else { quote!() };
                 let mut nested = Vec::new();
                 let (mut vvars, mut ovars) = (Vec::new(), Vec::new());
-                for a in &u.arms {
+                for (i, a) in u.arms.iter().enumerate() {
                     let n = ident(&a.name.name);
                     let abase = format!("{base}{}", a.name.name);
                     let doc = format!(" The `{}` arm.", a.name.name);
@@ -65,23 +74,31 @@ impl Gen<'_> {
                         ovars.push(quote!(#[doc = #doc] #n,));
                     } else {
                         let vt = self.view_ty(&a.ty, &abase);
-                        let ot = self.owned_ty(&a.ty, &abase);
+                        let ot = self.owned_ty_as(&a.ty, &abase, part(i));
                         vvars.push(quote!(#[doc = #doc] #n(#vt),));
                         ovars.push(quote!(#[doc = #doc] #n(#ot),));
                     }
-                    nested.push(self.emit_aux(&a.ty, &abase, sname, fname));
+                    nested.push(self.emit_aux(&a.ty, &abase, (sname, fname), part(i)));
                 }
                 let vdoc =
                     format!(" The `{fname}` field of `{sname}`, decoded: one variant per arm.");
                 let odoc = format!(" The `{fname}` field of `{sname}`: one variant per arm.");
+                // A derived struct's union is the user's own enum.
+                let owned = if rust.is_some() {
+                    quote!()
+                } else {
+                    quote! {
+                        #[doc = #odoc]
+                        #[derive(Debug, Clone, PartialEq)]
+                        pub enum #oname { #(#ovars)* }
+                    }
+                };
                 quote! {
                     #[doc = #vdoc]
                     #[derive(Debug, Clone, Copy, PartialEq)]
                     pub enum #vname #g { #(#vvars)* }
 
-                    #[doc = #odoc]
-                    #[derive(Debug, Clone, PartialEq)]
-                    pub enum #oname { #(#ovars)* }
+                    #owned
 
                     #(#nested)*
                 }
@@ -91,32 +108,43 @@ impl Gen<'_> {
     }
 
     /// The marker type that decodes, encodes and walks one list element.
-    fn emit_marker(&self, list: &Type, base: &str, parts: &[(&Type, &String)]) -> TokenStream {
+    fn emit_marker(
+        &self,
+        list: &Type,
+        base: &str,
+        parts: &[(&Type, &String, Option<&RustTy>)],
+    ) -> TokenStream {
         let m = marker_name(base, list);
         let sc = Scope::empty(Ctx::View);
         let osc = Scope::empty(Ctx::Owned);
-        let frame_used = parts.iter().any(|(t, _)| self.needs_frame(t));
+        let frame_used = parts.iter().any(|(t, _, _)| self.needs_frame(t));
         let frame_arg = if frame_used {
             quote!(frame)
         } else {
             quote!(_frame)
         };
-        let (item_v, item_o, read, write, owned) = if let [(t, b)] = parts {
+        let (item_v, item_o, read, write, owned) = if let [(t, b, r)] = parts {
             let read = self.read_ty(t, b, &sc);
             let write = self.write_ty(t, quote!(item), true, b, &quote!(out), &osc);
-            let owned = self.to_owned_value(t, quote!(item), b);
-            (self.view_ty(t, b), self.owned_ty(t, b), read, write, owned)
+            let owned = self.to_owned_value(t, quote!(item), b, *r);
+            (
+                self.view_ty(t, b),
+                self.owned_ty_as(t, b, *r),
+                read,
+                write,
+                owned,
+            )
         } else {
-            let [(k, kb), (v, vb)] = parts else {
+            let [(k, kb, kr), (v, vb, vr)] = parts else {
                 return quote!();
             };
             let (rk, rv) = (self.read_ty(k, kb, &sc), self.read_ty(v, vb, &sc));
             let wk = self.write_ty(k, quote!(key), true, kb, &quote!(out), &osc);
             let wv = self.write_ty(v, quote!(value), true, vb, &quote!(out), &osc);
-            let ok = self.to_owned_value(k, quote!(item.0), kb);
-            let ov = self.to_owned_value(v, quote!(item.1), vb);
+            let ok = self.to_owned_value(k, quote!(item.0), kb, *kr);
+            let ov = self.to_owned_value(v, quote!(item.1), vb, *vr);
             let (vk, vv) = (self.view_ty(k, kb), self.view_ty(v, vb));
-            let (ok_t, ov_t) = (self.owned_ty(k, kb), self.owned_ty(v, vb));
+            let (ok_t, ov_t) = (self.owned_ty_as(k, kb, *kr), self.owned_ty_as(v, vb, *vr));
             (
                 quote!((#vk, #vv)),
                 quote!((#ok_t, #ov_t)),
@@ -125,13 +153,19 @@ impl Gen<'_> {
                 quote!((#ok, #ov)),
             )
         };
-        // The conversion keeps nothing borrowed past the call: elide the lifetime.
-        let item_v_anon: TokenStream = item_v
-            .to_string()
-            .replace("'a", "'_")
-            .parse()
-            .unwrap_or_default();
-        let text = if parts.iter().any(|(t, _)| self.has_text(t)) {
+        // Element types of a derived struct may borrow: name their lifetime where used.
+        let uses_lt = |t: &TokenStream| t.to_string().contains("'a");
+        let write_lt = if uses_lt(&item_o) {
+            quote!('a,)
+        } else {
+            quote!()
+        };
+        let owned_lt = if uses_lt(&item_v) || uses_lt(&item_o) {
+            quote!(<'a>)
+        } else {
+            quote!()
+        };
+        let text = if parts.iter().any(|(t, _, _)| self.has_text(t)) {
             quote!(
                 const TEXT: bool = true;
             )
@@ -140,9 +174,9 @@ impl Gen<'_> {
         };
         let walkable = parts
             .iter()
-            .all(|(t, _)| unwalkable(self.schema, t).is_none());
+            .all(|(t, _, _)| unwalkable(self.schema, t).is_none());
         let walk = if walkable {
-            let skips = parts.iter().map(|(t, b)| self.skip_ty(t, b, &sc));
+            let skips = parts.iter().map(|(t, b, _)| self.skip_ty(t, b, &sc));
             quote! {
                 #[doc(hidden)]
                 pub fn walk(w: &mut __mp::Walk<'_>) -> ::core::result::Result<(), __mp::Stop> {
@@ -174,14 +208,14 @@ impl Gen<'_> {
 
             impl #m {
                 #[doc(hidden)]
-                pub fn write<S: __mp::Sink + ?Sized>(item: &#item_o, out: &mut S, base: usize) -> ::core::result::Result<(), __mp::EncodeError> {
+                pub fn write<#write_lt S: __mp::Sink + ?Sized>(item: &#item_o, out: &mut S, base: usize) -> ::core::result::Result<(), __mp::EncodeError> {
                     let _ = base;
                     #write
                     ::core::result::Result::Ok(())
                 }
 
                 #[doc(hidden)]
-                pub fn to_owned(item: #item_v_anon, #frame_arg: &__mp::Bytes) -> #item_o {
+                pub fn to_owned #owned_lt (item: #item_v, #frame_arg: &__mp::Bytes) -> #item_o {
                     #owned
                 }
 

@@ -7,18 +7,52 @@ use super::Gen;
 use super::names::{camel, ident, int_rust, int_ty, lit_usize};
 use crate::ir::visit::const_int;
 use crate::ir::{
-    BinOp, Expr, ExprKind, Field, FieldValue, Len, Struct, Ty, Type, TypeId, TypeKind,
+    BinOp, Expr, ExprKind, Field, FieldValue, Len, RustTy, Struct, Ty, Type, TypeId, TypeKind,
 };
 
 impl Gen<'_> {
-    /// The view type's name for a struct: `MessageRef`.
-    pub(super) fn view_name(&self, id: TypeId) -> proc_macro2::Ident {
-        format_ident!("{}Ref", self.schema.ty(id).name.name)
+    /// The view type's name for a struct: `MessageRef` (with its module path for a
+    /// nested derived type).
+    pub(super) fn view_name(&self, id: TypeId) -> TokenStream {
+        let def = self.schema.ty(id);
+        let name = format_ident!("{}Ref", def.name.name);
+        let prefix = self.prefix(id);
+        quote!(#prefix #name)
     }
 
-    /// The owned type's name for a named type.
-    pub(super) fn owned_name(&self, id: TypeId) -> proc_macro2::Ident {
-        ident(&self.schema.ty(id).name.name)
+    /// The owned type's name for a named type, as a path usable in expressions.
+    pub(super) fn owned_name(&self, id: TypeId) -> TokenStream {
+        let name = ident(&self.schema.ty(id).name.name);
+        let prefix = self.prefix(id);
+        quote!(#prefix #name)
+    }
+
+    /// The owned type's name in type position: with `<'a>` for a derived item that borrows.
+    pub(super) fn owned_type(&self, id: TypeId) -> TokenStream {
+        let name = self.owned_name(id);
+        if self.schema.ty(id).rust.as_ref().is_some_and(|r| r.lifetime) {
+            quote!(#name<'a>)
+        } else {
+            name
+        }
+    }
+
+    /// The module path in front of a derived type's name (`proto::`), empty otherwise.
+    fn prefix(&self, id: TypeId) -> TokenStream {
+        match &self.schema.ty(id).rust {
+            Some(r) if !r.prefix.is_empty() => r.prefix.parse().unwrap_or_default(),
+            _ => quote!(),
+        }
+    }
+
+    /// True when the type's Rust item comes from `#[derive(Codec)]`.
+    pub(super) fn derived(&self, id: TypeId) -> bool {
+        self.schema.ty(id).rust.is_some()
+    }
+
+    /// The Rust type a derived struct declares for member `i`.
+    pub(super) fn rust_field(&self, id: TypeId, i: usize) -> Option<&RustTy> {
+        self.schema.ty(id).rust.as_ref()?.fields.get(i)?.as_ref()
     }
 
     /// `<'a>` when a struct's view borrows from the frame.
@@ -160,10 +194,7 @@ impl Gen<'_> {
                     let path: TokenStream = x.rust_path.parse().unwrap_or_default();
                     quote!(<#path as __mp::Extern>::Owned)
                 }
-                _ => {
-                    let name = self.owned_name(*id);
-                    quote!(#name)
-                }
+                _ => self.owned_type(*id),
             },
             Ty::Union(_) => {
                 let name = ident(base);
@@ -180,6 +211,14 @@ impl Gen<'_> {
             quote!(::core::option::Option<#t>)
         } else {
             t
+        }
+    }
+
+    /// The owned type of `ty`, or the Rust type a derived item declares for it.
+    pub(super) fn owned_ty_as(&self, ty: &Type, base: &str, rust: Option<&RustTy>) -> TokenStream {
+        match rust {
+            Some(r) => r.text.parse().unwrap_or_else(|_| self.owned_ty(ty, base)),
+            None => self.owned_ty(ty, base),
         }
     }
 
@@ -267,7 +306,7 @@ impl Gen<'_> {
 /// How a generated type gets `Default`: `, Default` for its derive list when every
 /// field takes its own default, otherwise an `impl` with the given field initialisers.
 pub(super) fn default_parts(
-    name: &proc_macro2::Ident,
+    name: &TokenStream,
     derivable: bool,
     inits: impl Iterator<Item = TokenStream>,
 ) -> (TokenStream, TokenStream) {

@@ -118,6 +118,32 @@ pub struct TypeDef {
     pub doc: Docs,
     /// What it is.
     pub kind: TypeKind,
+    /// The Rust item that declares it, for types from `#[derive(Codec)]`.
+    pub rust: Option<RustItem>,
+}
+
+/// How a type declared with `#[derive(Codec)]` appears in Rust: the generated code
+/// implements the user's item instead of declaring its own.
+#[derive(Debug, Clone, Default)]
+pub struct RustItem {
+    /// Path from the generated code's module to the item's module (`""`, `"proto::"`).
+    pub prefix: String,
+    /// True when the item has a lifetime parameter (the generated code names it `'a`).
+    pub lifetime: bool,
+    /// True for the item being derived; nested types get their code from their own derive.
+    pub emit: bool,
+    /// The Rust type of each struct member (by index); `None` for padding.
+    pub fields: Vec<Option<RustTy>>,
+}
+
+/// A Rust type as written in a derived item, with the parts generated code needs:
+/// the element of `Vec<T>`, the key and value of `Vec<(K, V)>`, the arms of a union.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RustTy {
+    /// The type's tokens, with its lifetime renamed to `'a`.
+    pub text: String,
+    /// Element types, in order.
+    pub parts: Vec<RustTy>,
 }
 
 /// The kinds of named type.

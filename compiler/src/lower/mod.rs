@@ -163,7 +163,12 @@ impl Lowerer {
         } else {
             self.names.insert(name.name.clone(), id);
         }
-        self.schema.types.push(TypeDef { name, doc, kind });
+        self.schema.types.push(TypeDef {
+            name,
+            doc,
+            kind,
+            rust: None,
+        });
         id
     }
 

@@ -56,6 +56,7 @@ fn schema(protocol: &str, properties: Vec<Property>) -> Schema {
             fields: vec![field("id"), field("headers")],
             is_frame: true,
         }),
+        rust: None,
     };
     Schema {
         protocol: Some(Protocol {
