@@ -169,7 +169,7 @@ mod tests {
         String::from("ef").write_to(&mut out);
         vec![b'g'].write_to(&mut out);
         Cow::<str>::Borrowed("h").write_to(&mut out);
-        (&ByteString::from("i")).write_to(&mut out);
+        WriteWire::write_to(&&ByteString::from("i"), &mut out);
         assert_eq!(&out.to_bytes()[..], b"abcdefghi");
     }
 }

@@ -160,10 +160,12 @@ impl Gen<'_> {
         } else {
             quote!()
         };
-        let owned_lt = if uses_lt(&item_v) || uses_lt(&item_o) {
-            quote!(<'a>)
+        // When the owned item keeps nothing borrowed, the view's lifetime is elided.
+        let (owned_lt, item_arg) = if uses_lt(&item_o) {
+            (quote!(<'a>), item_v.clone())
         } else {
-            quote!()
+            let anon = item_v.to_string().replace("'a", "'_");
+            (quote!(), anon.parse().unwrap_or_else(|_| item_v.clone()))
         };
         let text = if parts.iter().any(|(t, _, _)| self.has_text(t)) {
             quote!(
@@ -215,7 +217,7 @@ impl Gen<'_> {
                 }
 
                 #[doc(hidden)]
-                pub fn to_owned #owned_lt (item: #item_v, #frame_arg: &__mp::Bytes) -> #item_o {
+                pub fn to_owned #owned_lt (item: #item_arg, #frame_arg: &__mp::Bytes) -> #item_o {
                     #owned
                 }
 
