@@ -8,6 +8,12 @@
 
 pub use mproto_runtime::*;
 
+/// `#[derive(Codec)]`: a zero-copy codec from a Rust struct or enum (see `docs/derive.md`).
+pub use mproto_macros::Codec;
+
+#[doc(hidden)]
+pub use mproto_macros::__derive_continue;
+
 /// Includes the Rust module generated for a schema by `mproto_compiler::Config` in `build.rs`.
 ///
 /// `mproto::include_schema!("awesomerpc")` expands to the contents of

@@ -7,6 +7,7 @@
 pub mod build;
 pub mod check;
 pub mod codegen;
+pub mod derive;
 pub mod diag;
 pub mod ir;
 mod load;

@@ -99,17 +99,27 @@ impl Gen<'_> {
                 }
             }
 
-            __mp::__impl_tokio_codec!(#codec_ty, #message);
+        };
+        // A frame that borrows its input cannot come out of a streaming decoder.
+        let borrows = self.schema.ty(id).rust.as_ref().is_some_and(|r| r.lifetime);
+        let tokio = if borrows {
+            quote!()
+        } else {
+            quote!(__mp::__impl_tokio_codec!(#codec_ty, #message);)
         };
         if self.derived(id) {
             // In the user's module only the codec type is new; the functions behind it
             // stay private so two derived frames can share a module.
             quote! {
                 #decl
-                const _: () = { #consts #codec_impl };
+                const _: () = {
+                    #[allow(unused_imports)]
+                    use __mp::Sink as _;
+                    #consts #codec_impl #tokio
+                };
             }
         } else {
-            quote!(#consts #decl #codec_impl)
+            quote!(#consts #decl #codec_impl #tokio)
         }
     }
 }

@@ -37,14 +37,28 @@ impl Gen<'_> {
             .collect();
         let default_values: Vec<TokenStream> = members
             .iter()
-            .map(|&i| self.member_default(&s.fields[i], &aux_base(sname, &s.fields[i])))
+            .map(|&i| self.member_default(id, s, i))
             .collect();
         let derivable = !derived && default_values.iter().all(is_plain_default);
         let defaults = members.iter().zip(&default_values).map(|(&i, v)| {
             let n = ident(field_name(s, i));
             quote!(#n: #v,)
         });
-        let (derive_default, default_impl) = default_parts(&name, derivable, defaults);
+        // Fields of type `()` that a derived struct declares for its padding.
+        let units: Vec<TokenStream> = def
+            .rust
+            .iter()
+            .flat_map(|r| &r.units)
+            .map(|n| {
+                let n = ident(n);
+                quote!(#n: (),)
+            })
+            .collect();
+        let (derive_default, default_impl) = default_parts(
+            &self.owned_type(id),
+            derivable,
+            defaults.chain(units.iter().cloned()),
+        );
         let from_ref = members.iter().map(|&i| {
             let n = ident(field_name(s, i));
             let value = self.member_from_view(id, s, i);
@@ -135,7 +149,7 @@ impl Gen<'_> {
 
                 /// Converts a view of `frame` into an owned value without copying shared bytes or text.
                 pub fn from_ref(view: &#view #view_g, #frame_arg: &__mp::Bytes) -> Self {
-                    Self { #(#from_ref)* }
+                    Self { #(#from_ref)* #(#units)* }
                 }
 
                 #[doc(hidden)]
@@ -157,11 +171,28 @@ impl Gen<'_> {
         f.name.is_some() && !matches!(f.ty.kind, Ty::Pad(_) | Ty::Align(_))
     }
 
-    /// A member's default: a constant's value, or the field's own default.
-    fn member_default(&self, f: &crate::ir::Field, base: &str) -> TokenStream {
-        match &f.value {
-            FieldValue::Const(c) => self.const_field(f, c),
-            _ => self.default_field(f, base),
+    /// A member's default: a constant's value, or the field's own default (a derived
+    /// struct's union field defaults to the first arm of the user's enum).
+    fn member_default(&self, id: TypeId, s: &Struct, i: usize) -> TokenStream {
+        let f = &s.fields[i];
+        let base = aux_base(&self.schema.ty(id).name.name, f);
+        match (&f.value, &f.ty.kind, self.rust_field(id, i)) {
+            (FieldValue::Const(c), _, _) => self.const_field(f, c),
+            (_, Ty::Union(u), Some(r)) if f.condition.is_none() => {
+                let path: TokenStream = r.text.parse().unwrap_or_default();
+                match u.arms.first() {
+                    Some(arm) if matches!(arm.ty.kind, Ty::Unit) => {
+                        let v = ident(&arm.name.name);
+                        quote!(#path::#v)
+                    }
+                    Some(arm) => {
+                        let v = ident(&arm.name.name);
+                        quote!(#path::#v(::core::default::Default::default()))
+                    }
+                    None => quote!(::core::default::Default::default()),
+                }
+            }
+            _ => self.default_field(f, &base),
         }
     }
 

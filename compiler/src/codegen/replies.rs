@@ -81,6 +81,12 @@ impl Gen<'_> {
         } else {
             quote!(_request)
         };
+        // A derived frame that borrows may borrow the reply's text from its arguments.
+        let (lt, by, ret) = if self.schema.ty(id).rust.as_ref().is_some_and(|r| r.lifetime) {
+            (quote!(<'a>), quote!(&'a), self.owned_type(id))
+        } else {
+            (quote!(), quote!(&), message.clone())
+        };
         let mut_kw = if stmts.is_empty() {
             quote!()
         } else {
@@ -94,7 +100,7 @@ impl Gen<'_> {
             };
             quote! {
                 /// Builds the protocol's error reply to `request`.
-                pub fn error_reply(#req: &__mp::Metadata, #err: &__mp::ReplyError) -> ::core::result::Result<#message, __mp::EncodeError> {
+                pub fn error_reply #lt (#req: #by __mp::Metadata, #err: #by __mp::ReplyError) -> ::core::result::Result<#ret, __mp::EncodeError> {
                     let #mut_kw message = #init;
                     #(#stmts)*
                     ::core::result::Result::Ok(message)
@@ -103,7 +109,7 @@ impl Gen<'_> {
         } else {
             quote! {
                 /// Builds the protocol's answer to a heartbeat `request`.
-                pub fn heartbeat_reply(#req: &__mp::Metadata) -> ::core::result::Result<#message, __mp::EncodeError> {
+                pub fn heartbeat_reply #lt (#req: #by __mp::Metadata) -> ::core::result::Result<#ret, __mp::EncodeError> {
                     let #mut_kw message = #init;
                     #(#stmts)*
                     ::core::result::Result::Ok(message)

@@ -314,8 +314,14 @@ pub(super) fn default_parts(
         return (quote!(, Default), quote!());
     }
     let inits: Vec<TokenStream> = inits.collect();
+    // `name` may carry the lifetime of a derived item: `Message<'a>`.
+    let generics = if name.to_string().contains("'a") {
+        quote!(<'a>)
+    } else {
+        quote!()
+    };
     let default = quote! {
-        impl ::core::default::Default for #name {
+        impl #generics ::core::default::Default for #name {
             fn default() -> Self {
                 Self { #(#inits)* }
             }

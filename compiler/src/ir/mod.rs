@@ -134,6 +134,8 @@ pub struct RustItem {
     pub emit: bool,
     /// The Rust type of each struct member (by index); `None` for padding.
     pub fields: Vec<Option<RustTy>>,
+    /// Fields of type `()` that stand for padding members.
+    pub units: Vec<String>,
 }
 
 /// A Rust type as written in a derived item, with the parts generated code needs:
