@@ -1,7 +1,7 @@
 //! Owned types: what users build and encode, with derived fields computed.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, quote};
+use quote::quote;
 
 use super::Gen;
 use super::expr::{Ctx, Scope};
@@ -270,7 +270,7 @@ impl Gen<'_> {
                 let vname = quote::format_ident!("{}Ref", base);
                 let oname = match rust.and_then(|r| r.text.parse::<TokenStream>().ok()) {
                     Some(path) => path,
-                    None => ident(base).into_token_stream(),
+                    None => self.union_owned(base),
                 };
                 let arms = u.arms.iter().enumerate().map(|(i, a)| {
                     let n = ident(&a.name.name);
@@ -698,7 +698,7 @@ impl Gen<'_> {
         sink: &TokenStream,
         sc: &Scope<'_>,
     ) -> TokenStream {
-        let name = ident(base);
+        let name = self.union_owned(base);
         let tag = self.expr(&u.tag, sc);
         let tag_text = &u.tag.text;
         let others: Vec<&Pattern> = u

@@ -17,7 +17,8 @@ mod types;
 mod walk;
 
 use proc_macro2::{Group, TokenStream, TokenTree};
-use quote::quote;
+use quote::{ToTokens, quote};
+use std::collections::HashMap;
 
 use crate::check::Layout;
 use crate::ir::{Schema, TypeId, TypeKind};
@@ -92,7 +93,24 @@ pub fn emit_derived(schema: &Schema, layout: &Layout, options: &Options) -> Toke
         items.push(g.emit_frame());
     }
     let private = quote!(#rt::__private);
-    replace_ident(quote!(#(#items)*), "__mp", &private)
+    let tokens = replace_ident(quote!(#(#items)*), "__mp", &private);
+    // New types must be nameable from the user's module; implementations can sit in
+    // an anonymous scope that brings the runtime's `Sink` methods into scope.
+    let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) else {
+        return tokens;
+    };
+    let (impls, types): (Vec<syn::Item>, Vec<syn::Item>) = file
+        .items
+        .into_iter()
+        .partition(|i| matches!(i, syn::Item::Impl(_) | syn::Item::Const(_)));
+    quote! {
+        #(#types)*
+        const _: () = {
+            #[allow(unused_imports)]
+            use #private::Sink as _;
+            #(#impls)*
+        };
+    }
 }
 
 /// `ts` with every identifier `name` replaced by `with`.
@@ -114,11 +132,38 @@ fn replace_ident(ts: TokenStream, name: &str, with: &TokenStream) -> TokenStream
 pub(crate) struct Gen<'s> {
     schema: &'s Schema,
     layout: &'s Layout,
+    /// The user's enum for each union field of a derived struct, by auxiliary base name.
+    unions: HashMap<String, TokenStream>,
 }
 
 impl<'s> Gen<'s> {
     fn new(schema: &'s Schema, layout: &'s Layout, _options: &Options) -> Self {
-        Gen { schema, layout }
+        let mut unions = HashMap::new();
+        for id in schema.type_ids() {
+            let def = schema.ty(id);
+            let (TypeKind::Struct(s), Some(rust)) = (&def.kind, &def.rust) else {
+                continue;
+            };
+            for (f, r) in s.fields.iter().zip(&rust.fields) {
+                if let (crate::ir::Ty::Union(_), Some(r)) = (&f.ty.kind, r) {
+                    let path = r.text.parse().unwrap_or_default();
+                    unions.insert(types::aux_base(&def.name.name, f), path);
+                }
+            }
+        }
+        Gen {
+            schema,
+            layout,
+            unions,
+        }
+    }
+
+    /// The owned enum of a union field: the user's for a derived struct, else `base`.
+    pub(super) fn union_owned(&self, base: &str) -> TokenStream {
+        match self.unions.get(base) {
+            Some(path) => path.clone(),
+            None => names::ident(base).into_token_stream(),
+        }
     }
 
     /// Everything generated for one named type.

@@ -160,7 +160,7 @@ impl Gen<'_> {
                 let Some(arm) = u.arms.get(*i) else {
                     return quote!(::core::default::Default::default());
                 };
-                let name = ident(base);
+                let name = self.union_owned(base);
                 let n = ident(&arm.name.name);
                 if matches!(arm.ty.kind, Ty::Unit) {
                     return quote!(#name::#n);

@@ -196,10 +196,7 @@ impl Gen<'_> {
                 }
                 _ => self.owned_type(*id),
             },
-            Ty::Union(_) => {
-                let name = ident(base);
-                quote!(#name)
-            }
+            Ty::Union(_) => self.union_owned(base),
             _ => self.view_ty(ty, base),
         }
     }
@@ -268,7 +265,7 @@ impl Gen<'_> {
                 quote!([0u8; #n])
             }
             Ty::Union(u) => {
-                let name = ident(base);
+                let name = self.union_owned(base);
                 match u.arms.first() {
                     Some(arm) => {
                         let v = ident(&arm.name.name);

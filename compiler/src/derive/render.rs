@@ -88,11 +88,13 @@ impl<'i> Writer<'_, 'i> {
         self.out.spans.push((start, self.out.text.len(), span));
     }
 
-    /// Writes tokens, keeping joint punctuation (`::`, `==`, `=>`) together.
+    /// Writes tokens as a person would (`sizeof(self) - 4`, `flags.kind`), keeping
+    /// joint punctuation (`::`, `==`, `=>`) together; the text reappears in the
+    /// generated code's error messages and docs.
     fn tokens(&mut self, ts: TokenStream) {
         let start = self.out.text.len();
-        let mut it = ts.clone().into_iter().peekable();
-        while let Some(tt) = it.next() {
+        let mut glue = true;
+        for tt in ts.clone() {
             match tt {
                 TokenTree::Group(g) => {
                     let (open, close) = match g.delimiter() {
@@ -101,32 +103,59 @@ impl<'i> Writer<'_, 'i> {
                         Delimiter::Brace => ("{ ", " }"),
                         Delimiter::None => ("", ""),
                     };
+                    self.gap(glue, open);
                     self.spanned(open, g.span_open());
                     self.tokens(g.stream());
                     self.spanned(close, g.span_close());
-                    self.raw(" ");
+                    glue = false;
                 }
                 TokenTree::Punct(p) => {
-                    self.spanned(&p.as_char().to_string(), p.span());
-                    let glued = p.spacing() == proc_macro2::Spacing::Joint
-                        || (p.as_char() == '-' && matches!(it.peek(), Some(TokenTree::Literal(_))));
-                    if !glued {
-                        self.raw(" ");
-                    }
+                    let c = p.as_char().to_string();
+                    // A unary operator sticks to its operand: `-1`, `!done`.
+                    let unary = matches!(p.as_char(), '-' | '!') && self.after_operator();
+                    self.gap(glue || c == "." || c == ",", &c);
+                    self.spanned(&c, p.span());
+                    glue = p.spacing() == proc_macro2::Spacing::Joint || c == "." || unary;
                 }
                 TokenTree::Ident(i) => {
-                    self.spanned(&i.to_string(), i.span());
-                    self.raw(" ");
+                    let t = i.to_string();
+                    self.gap(glue, &t);
+                    self.spanned(&t, i.span());
+                    glue = false;
                 }
                 TokenTree::Literal(l) => {
-                    self.spanned(&l.to_string(), l.span());
-                    self.raw(" ");
+                    let t = l.to_string();
+                    self.gap(glue, &t);
+                    self.spanned(&t, l.span());
+                    glue = false;
                 }
             }
         }
         if let Some(first) = ts.into_iter().next() {
             let end = self.out.text.len();
             self.out.spans.push((start, end, first.span()));
+        }
+    }
+
+    /// A space before `next` unless it is glued to what came before.
+    fn gap(&mut self, glue: bool, next: &str) {
+        let last = self.out.text.chars().last().unwrap_or(' ');
+        let tight = glue
+            || last.is_whitespace()
+            || matches!(last, '(' | '[')
+            || next.starts_with([')', ']'])
+            || (next.starts_with(['(', '[']) && (last.is_alphanumeric() || last == '_'));
+        if !tight {
+            self.raw(" ");
+        }
+    }
+
+    /// True when the text so far ends where an operand is expected.
+    fn after_operator(&self) -> bool {
+        let t = self.out.text.trim_end();
+        match t.chars().last() {
+            None => true,
+            Some(c) => !(c.is_alphanumeric() || matches!(c, '_' | ')' | ']' | '"' | '}')),
         }
     }
 
