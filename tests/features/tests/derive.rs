@@ -239,7 +239,6 @@ fn sample(id: u64, tags: Vec<String>, note: bool, traced: Option<u64>) -> (Messa
                 args: vec![1, 2],
             })
         },
-        ..Default::default()
     };
     (d, s)
 }
