@@ -70,16 +70,14 @@ impl Gen<'_> {
                 )
             }
         };
-        // A derived enum is the user's own item: implement it, don't declare it.
-        let def = if derived {
-            quote!()
-        } else {
+        let def = self.declare(
+            id,
             quote! {
                 #doc
                 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash #derive_default)]
                 pub enum #name { #(#variants)* #unknown }
-            }
-        };
+            },
+        );
         quote! {
             #def
 
@@ -222,15 +220,14 @@ impl Gen<'_> {
         let endian = endian_of(self.schema, b.repr.endian);
         let read = read_method('u', b.repr.bits, endian);
         let to_bytes = to_bytes_method(endian);
-        let def = if derived {
-            quote!()
-        } else {
+        let def = self.declare(
+            id,
             quote! {
                 #doc
                 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash #derive_default)]
                 pub struct #name { #(#fields)* }
-            }
-        };
+            },
+        );
         quote! {
             #def
 
@@ -267,6 +264,11 @@ impl Gen<'_> {
                 }
             }
         }
+    }
+
+    /// A type's declaration, or nothing for a derived item: the user wrote it.
+    fn declare(&self, id: TypeId, decl: TokenStream) -> TokenStream {
+        if self.derived(id) { quote!() } else { decl }
     }
 
     /// Shift of each member: most significant first.
