@@ -24,8 +24,12 @@ pub fn derive(input: DeriveInput) -> TokenStream {
     let mut krate = None;
     let item = ast::read_item(&cx, &input, &mut krate);
     let krate = krate.unwrap_or_else(|| syn::parse_quote!(::mproto));
-    let (Some(item), Ok(())) = (item, cx.finish()) else {
-        return with_errors(describe, Ctxt::default(), &input);
+    if let Err(e) = cx.finish() {
+        let errors = e.to_compile_error();
+        return quote!(#describe #errors);
+    }
+    let Some(item) = item else {
+        return describe;
     };
     let state = State {
         krate,
