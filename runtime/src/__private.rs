@@ -16,6 +16,15 @@ pub use crate::wire::{
     put_varint, render, share, share_str, unzigzag, varint_len, write_part, zigzag,
 };
 pub use bytes::{Bytes, BytesMut};
+
+/// Implemented by every `#[derive(Codec)]` type, so a derive naming another type
+/// can say plainly when that type is not derived.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not `#[derive(Codec)]`",
+    label = "a field of a derived type is a wire type, or a type that derives `Codec` too",
+    note = "add `#[derive(mproto::Codec)]` to `{Self}`, or give the field `#[mproto(with = path)]`"
+)]
+pub trait Derived {}
 pub use bytestring::ByteString;
 #[cfg(feature = "tokio")]
 pub use tokio_util;

@@ -275,8 +275,8 @@ impl Gen<'_> {
                 }
             }
             TypeKind::Extern(x) => {
-                let path: TokenStream = x.rust_path.parse().unwrap_or_default();
-                quote!(__mp::ext::decode::<#path>(r)?)
+                let decode = self.extern_item(x, quote!(decode_at(r)));
+                quote!(#decode?)
             }
         }
     }

@@ -260,10 +260,7 @@ impl Gen<'_> {
                     let n = self.owned_name(*id);
                     quote!(#n::from_ref(&#v, frame))
                 }
-                TypeKind::Extern(x) => {
-                    let path: TokenStream = x.rust_path.parse().unwrap_or_default();
-                    quote!(<#path as __mp::Extern>::to_owned(#v, frame))
-                }
+                TypeKind::Extern(x) => self.extern_item(x, quote!(to_owned(#v, frame))),
                 _ => v,
             },
             Ty::Union(u) => {
@@ -569,8 +566,8 @@ impl Gen<'_> {
                     quote!(#sink.write_slice(&#v.to_raw().#m());)
                 }
                 TypeKind::Extern(x) => {
-                    let path: TokenStream = x.rust_path.parse().unwrap_or_default();
-                    quote!(__mp::ext::encode::<#path, _>(#v, #sink)?;)
+                    let encode = self.extern_item(x, quote!(encode_to(#v, #sink)));
+                    quote!(#encode?;)
                 }
             },
             Ty::Union(u) => self.write_union(u, v, base, sink, sc),

@@ -16,7 +16,7 @@ mod structs;
 mod types;
 mod walk;
 
-use proc_macro2::{Group, TokenStream, TokenTree};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 use std::collections::HashMap;
 
@@ -62,7 +62,7 @@ pub fn emit_schema(schema: &Schema, layout: &Layout, options: &Options) -> Strin
 
 /// Generates the tokens for a checked schema, unformatted.
 pub fn emit_tokens(schema: &Schema, layout: &Layout, options: &Options) -> TokenStream {
-    let g = Gen::new(schema, layout, options);
+    let g = Gen::new(schema, layout, options, HashMap::new());
     let rt: TokenStream = options.runtime.parse().unwrap_or_else(|_| quote!(::mproto));
     let mut items = vec![quote! {
         #[allow(unused_imports)]
@@ -81,8 +81,15 @@ pub fn emit_tokens(schema: &Schema, layout: &Layout, options: &Options) -> Token
 
 /// Generates the code `#[derive(Codec)]` adds for the types marked to emit: it lands
 /// in the user's module, so it names the runtime by path instead of importing it.
-pub fn emit_derived(schema: &Schema, layout: &Layout, options: &Options) -> TokenStream {
-    let g = Gen::new(schema, layout, options);
+/// `externs` holds the user's tokens for each `with` path (by its text), so type
+/// errors about one point at the attribute that names it.
+pub fn emit_derived(
+    schema: &Schema,
+    layout: &Layout,
+    options: &Options,
+    externs: HashMap<String, TokenStream>,
+) -> TokenStream {
+    let g = Gen::new(schema, layout, options, externs);
     let rt: TokenStream = options.runtime.parse().unwrap_or_else(|_| quote!(::mproto));
     let emits = |id: TypeId| schema.ty(id).rust.as_ref().is_some_and(|r| r.emit);
     let mut items = Vec::new();
@@ -113,11 +120,11 @@ pub fn emit_derived(schema: &Schema, layout: &Layout, options: &Options) -> Toke
     }
 }
 
-/// `ts` with every identifier `name` replaced by `with`.
+/// `ts` with every identifier `name` replaced by `with`, keeping its span.
 fn replace_ident(ts: TokenStream, name: &str, with: &TokenStream) -> TokenStream {
     ts.into_iter()
         .map(|tt| match tt {
-            TokenTree::Ident(i) if i == name => with.clone(),
+            TokenTree::Ident(i) if i == name => respan(with, i.span()),
             TokenTree::Group(g) => {
                 let mut ng = Group::new(g.delimiter(), replace_ident(g.stream(), name, with));
                 ng.set_span(g.span());
@@ -128,16 +135,40 @@ fn replace_ident(ts: TokenStream, name: &str, with: &TokenStream) -> TokenStream
         .collect()
 }
 
+/// `ts` with every token at `span`.
+pub(crate) fn respan(ts: &TokenStream, span: Span) -> TokenStream {
+    ts.clone()
+        .into_iter()
+        .map(|mut tt| {
+            if let TokenTree::Group(g) = &tt {
+                let mut ng = Group::new(g.delimiter(), respan(&g.stream(), span));
+                ng.set_span(span);
+                tt = TokenTree::Group(ng);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
+}
+
 /// Shared state of one generation run.
 pub(crate) struct Gen<'s> {
     schema: &'s Schema,
     layout: &'s Layout,
     /// The user's enum for each union field of a derived struct, by auxiliary base name.
     unions: HashMap<String, TokenStream>,
+    /// Tokens for extern paths, by path text, where they differ from the parsed text.
+    externs: HashMap<String, TokenStream>,
 }
 
 impl<'s> Gen<'s> {
-    fn new(schema: &'s Schema, layout: &'s Layout, _options: &Options) -> Self {
+    fn new(
+        schema: &'s Schema,
+        layout: &'s Layout,
+        _options: &Options,
+        externs: HashMap<String, TokenStream>,
+    ) -> Self {
         let mut unions = HashMap::new();
         for id in schema.type_ids() {
             let def = schema.ty(id);
@@ -155,6 +186,24 @@ impl<'s> Gen<'s> {
             schema,
             layout,
             unions,
+            externs,
+        }
+    }
+
+    /// `<Path as Extern>::item` for an extern codec. For a derive every token sits
+    /// at the user's `with = Path` (resolving as before), so a type error about the
+    /// codec points at that attribute rather than at generated code.
+    pub(super) fn extern_item(&self, x: &crate::ir::Extern, item: TokenStream) -> TokenStream {
+        match self.externs.get(&x.rust_path) {
+            Some(path) => {
+                let at = path.clone().into_iter().last().map(|t| t.span());
+                let span = Span::call_site().located_at(at.unwrap_or_else(Span::call_site));
+                respan(&quote!(<#path as __mp::Extern>::#item), span)
+            }
+            None => {
+                let path: TokenStream = x.rust_path.parse().unwrap_or_default();
+                quote!(<#path as __mp::Extern>::#item)
+            }
         }
     }
 

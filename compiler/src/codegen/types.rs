@@ -158,10 +158,7 @@ impl Gen<'_> {
                 let g = self.view_generics(id);
                 quote!(#name #g)
             }
-            TypeKind::Extern(x) => {
-                let path: TokenStream = x.rust_path.parse().unwrap_or_default();
-                quote!(<#path as __mp::Extern>::Ref<'a>)
-            }
+            TypeKind::Extern(x) => self.extern_item(x, quote!(Ref<'a>)),
             _ => {
                 let name = self.owned_name(id);
                 quote!(#name)
@@ -190,10 +187,7 @@ impl Gen<'_> {
                 quote!(::std::vec::Vec<(#k, #v)>)
             }
             Ty::Named(id) => match &self.schema.ty(*id).kind {
-                TypeKind::Extern(x) => {
-                    let path: TokenStream = x.rust_path.parse().unwrap_or_default();
-                    quote!(<#path as __mp::Extern>::Owned)
-                }
+                TypeKind::Extern(x) => self.extern_item(x, quote!(Owned)),
                 _ => self.owned_type(*id),
             },
             Ty::Union(_) => self.union_owned(base),

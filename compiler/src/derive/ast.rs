@@ -172,7 +172,7 @@ pub struct FieldAttrs {
     /// `match = expr`.
     pub match_: Option<TokenStream>,
     /// Mesh shortcuts: `request_id`, `stream_id`, `properties`, `mutate`, `property = "k"`.
-    pub mesh: Vec<String>,
+    pub mesh: Vec<(String, Span)>,
     /// The span of the whole field, for errors about it.
     pub span: Option<Span>,
 }
@@ -277,7 +277,49 @@ fn check_generics(cx: &Ctxt, input: &DeriveInput) -> bool {
             "#[derive(Codec)] supports at most one lifetime parameter",
         );
     }
+    check_borrows(cx, input);
     lifetimes == 1
+}
+
+/// Borrowed fields borrow from the frame, for the item's own lifetime; any other
+/// (`'static`, say) would fail deep in generated code, so it is reported here.
+fn check_borrows(cx: &Ctxt, input: &DeriveInput) {
+    struct Lifetimes<'c> {
+        cx: &'c Ctxt,
+        own: Option<Ident>,
+        item: String,
+    }
+    impl VisitMut for Lifetimes<'_> {
+        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+            if self.own.as_ref() == Some(&l.ident) || l.ident == "_" {
+                return;
+            }
+            let fix = match &self.own {
+                Some(own) => format!("write `'{own}`"),
+                None => format!("declare `{}<'a>` and write `'a`", self.item),
+            };
+            if self.own.is_some() || l.ident == "static" {
+                self.cx.error_at(&*l, format!("a field borrows from the frame it is decoded from, for the type's own lifetime: {fix}"));
+            }
+        }
+    }
+    let mut v = Lifetimes {
+        cx,
+        own: input
+            .generics
+            .lifetimes()
+            .next()
+            .map(|l| l.lifetime.ident.clone()),
+        item: input.ident.to_string(),
+    };
+    let fields: Vec<&syn::Field> = match &input.data {
+        Data::Struct(s) => s.fields.iter().collect(),
+        Data::Enum(e) => e.variants.iter().flat_map(|v| &v.fields).collect(),
+        Data::Union(_) => Vec::new(),
+    };
+    for f in fields {
+        v.visit_type_mut(&mut f.ty.clone());
+    }
 }
 
 fn docs_of(attrs: &[syn::Attribute]) -> Vec<String> {
@@ -408,7 +450,7 @@ fn read_struct(
             frame.protocol = p;
             for f in &mut members {
                 let Some(name) = &f.ident else { continue };
-                for m in std::mem::take(&mut f.attrs.mesh) {
+                for (m, _) in std::mem::take(&mut f.attrs.mesh) {
                     let key = match m.strip_prefix("property=") {
                         Some(k) => format!("property {k:?}"),
                         None => m,
@@ -425,10 +467,9 @@ fn read_struct(
             {
                 cx.error_at(k, "mesh attributes belong on the frame, which needs `#[mproto(protocol = \"name\")]`");
             }
-            for f in &members {
-                if !f.attrs.mesh.is_empty() {
-                    cx.error_at(f.ident.as_ref(), "mesh attributes belong on the frame, which needs `#[mproto(protocol = \"name\")]` on the struct");
-                }
+            for (key, span) in members.iter().flat_map(|f| &f.attrs.mesh) {
+                let key = key.split('=').next().unwrap_or_default();
+                cx.syn_error(syn::Error::new(*span, format!("`{key}` is mesh metadata, which belongs on the frame: add `#[mproto(protocol = \"name\")]` to the struct")));
             }
             None
         }
@@ -468,12 +509,16 @@ fn read_enum(
             _ => attr::unknown_key(cx, en, "an enum", ENUM_KEYS),
         }
     }
-    let carries_data = e.variants.iter().any(|v| {
-        !matches!(v.fields, Fields::Unit)
-            && !attr::entries(&Ctxt::default(), &v.attrs)
-                .iter()
-                .any(|a| a.key == "unknown")
-    });
+    // Wire values (`= 0`) make it a fieldless enum even if a variant carries data
+    // by mistake (a misspelt `unknown`, say); that is reported below.
+    let valued = e.variants.iter().any(|v| v.discriminant.is_some());
+    let carries_data = !valued
+        && e.variants.iter().any(|v| {
+            !matches!(v.fields, Fields::Unit)
+                && !attr::entries(&Ctxt::default(), &v.attrs)
+                    .iter()
+                    .any(|a| a.key == "unknown")
+        });
     if carries_data {
         return read_union(cx, e).map(ItemKind::Union);
     }
@@ -511,6 +556,10 @@ fn read_enum(
             if unknown.replace(v.ident.clone()).is_some() {
                 cx.error_at(&v.ident, "only one variant can keep unknown values");
             }
+            continue;
+        }
+        if !matches!(v.fields, Fields::Unit) {
+            cx.error_at(&v.fields, format!("`{}` carries data, but an enum with wire values is fieldless except for its unknown-value variant: mark that one `#[mproto(unknown)]`, or give every variant `#[mproto(tag = …)]` and no `= value` to make a tagged union", v.ident));
             continue;
         }
         if let Some((_, d)) = &v.discriminant {
@@ -632,12 +681,12 @@ fn read_field(cx: &Ctxt, f: &syn::Field) -> Option<Field> {
             "match" => a.match_ = attr::value_of(cx, &e, "tag_field"),
             "request_id" | "stream_id" | "properties" | "mutate" => {
                 if attr::flag(cx, &e) {
-                    a.mesh.push(key);
+                    a.mesh.push((key, e.span()));
                 }
             }
             "property" => {
                 if let Some(k) = attr::string_of(cx, &e, "\"key\"") {
-                    a.mesh.push(format!("property={k}"));
+                    a.mesh.push((format!("property={k}"), e.span()));
                 }
             }
             _ => attr::unknown_key(cx, &e, "a field", FIELD_KEYS),
@@ -647,7 +696,17 @@ fn read_field(cx: &Ctxt, f: &syn::Field) -> Option<Field> {
     if a.if_.is_some() {
         match option_inner(&f.ty) {
             Some(inner) => ty = inner.clone(),
-            None => cx.error_at(&f.ty, "a conditional field (`if = …`) has type `Option<T>`"),
+            None => {
+                let ty =
+                    f.ty.to_token_stream()
+                        .to_string()
+                        .replace(" < ", "<")
+                        .replace(" >", ">");
+                cx.error_at(
+                    &f.ty,
+                    format!("a conditional field (`if = …`) has type `Option<T>`: write `Option<{ty}>`, or drop `if`"),
+                )
+            }
         }
     } else if option_inner(&f.ty).is_some() {
         cx.error_at(
@@ -730,6 +789,8 @@ pub fn shape_of(ty: &Type) -> Shape {
                     )
                 }
                 ("Vec", [t]) => Shape::List(Box::new(((*t).clone(), shape_of(t)))),
+                // Derived types take at most a lifetime: `Header<'a>`.
+                (_, [_, ..]) => Shape::Unsupported,
                 _ => {
                     let mut prefix = String::new();
                     if p.path.leading_colon.is_some() {

@@ -139,7 +139,13 @@ pub fn value_of(cx: &Ctxt, e: &Entry, what: &str) -> Option<TokenStream> {
 /// Checks that a flag (`key` alone) has no value.
 pub fn flag(cx: &Ctxt, e: &Entry) -> bool {
     if e.value.is_some() || e.args.is_some() {
-        cx.error_at(&e.key, format!("`{}` is a flag and takes no value", e.key));
+        cx.error_at(
+            &e.key,
+            format!(
+                "`{}` is a flag and takes no value: write `#[mproto({})]`",
+                e.key, e.key
+            ),
+        );
         return false;
     }
     true

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use crate::codegen::{Options, emit_derived};
 use crate::diag::{Diagnostic, SourceMap};
-use proc_macro2::{Delimiter, Ident, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::DeriveInput;
 
@@ -24,6 +24,8 @@ pub fn derive(input: DeriveInput) -> TokenStream {
     let mut krate = None;
     let item = ast::read_item(&cx, &input, &mut krate);
     let krate = krate.unwrap_or_else(|| syn::parse_quote!(::mproto));
+    let marker = derived_impl(&krate, &input);
+    let describe = quote!(#describe #marker);
     if let Err(e) = cx.finish() {
         let errors = e.to_compile_error();
         return quote!(#describe #errors);
@@ -31,6 +33,8 @@ pub fn derive(input: DeriveInput) -> TokenStream {
     let Some(item) = item else {
         return describe;
     };
+    let checks = nested_checks(&krate, &item);
+    let describe = quote!(#describe #checks);
     let state = State {
         krate,
         main: input,
@@ -168,16 +172,21 @@ impl State {
             runtime: quote!(#krate).to_string(),
             source_name: name,
         };
-        emit_derived(&compiled.schema, &compiled.layout, &options)
+        emit_derived(
+            &compiled.schema,
+            &compiled.layout,
+            &options,
+            rendered.externs.clone(),
+        )
     }
 }
 
 /// A compiler diagnostic as an error at the Rust tokens its primary span came from.
 fn report(cx: &Ctxt, rendered: &render::Rendered, d: &Diagnostic, main: &DeriveInput) {
     let primary = d.labels.iter().find(|l| l.primary).or(d.labels.first());
-    let span = primary
-        .and_then(|l| rendered.span_at(l.span.start as usize))
-        .unwrap_or_else(|| main.ident.span());
+    let (first, last) = primary
+        .and_then(|l| rendered.span_at(l.span.start as usize, l.span.end as usize))
+        .unwrap_or_else(|| (main.ident.span(), main.ident.span()));
     let mut message = format!("{} [{}]", d.message, d.code);
     if let Some(l) = primary.filter(|l| !l.message.is_empty()) {
         message.push_str(&format!("\n  {}", l.message));
@@ -188,7 +197,11 @@ fn report(cx: &Ctxt, rendered: &render::Rendered, d: &Diagnostic, main: &DeriveI
     if let Some(h) = &d.help {
         message.push_str(&format!("\n  = help: {h}"));
     }
-    cx.syn_error(syn::Error::new(span, message));
+    // Two tokens carrying the first and last spans: on stable, the only way for
+    // an error to cover several Rust tokens.
+    let (first, last) = (Ident::new("first", first), Ident::new("last", last));
+    let range = quote!(#first #last);
+    cx.error_at(range, message);
 }
 
 /// The errors, plus whatever must exist even when the item is wrong.
@@ -199,6 +212,35 @@ fn with_errors(keep: TokenStream, cx: Ctxt, _main: &DeriveInput) -> TokenStream 
             let errors = e.to_compile_error();
             quote!(#keep #errors)
         }
+    }
+}
+
+/// Marks the item as derived; without type parameters, which are reported elsewhere.
+fn derived_impl(krate: &syn::Path, input: &DeriveInput) -> Option<TokenStream> {
+    if input.generics.type_params().next().is_some()
+        || input.generics.const_params().next().is_some()
+    {
+        return None;
+    }
+    let (generics, args, _) = input.generics.split_for_impl();
+    let name = &input.ident;
+    Some(quote!(impl #generics #krate::__private::Derived for #name #args {}))
+}
+
+/// Asks, at each type the item names, that the type is derived: without this a
+/// missing derive shows only as an unknown `__mproto_<Name>` macro.
+fn nested_checks(krate: &syn::Path, item: &Item) -> TokenStream {
+    let checks = render::nested(item).into_iter().map(|(prefix, name)| {
+        let prefix: TokenStream = prefix.parse().unwrap_or_default();
+        let span = Span::call_site().located_at(name.span());
+        let ty = crate::codegen::respan(&quote!(#prefix #name), span);
+        quote_spanned!(span=> let _ = derived::<#ty>;)
+    });
+    quote! {
+        const _: () = {
+            fn derived<T: ?::core::marker::Sized + #krate::__private::Derived>() {}
+            #(#checks)*
+        };
     }
 }
 

@@ -2,6 +2,7 @@
 //! a map from each piece of text back to the Rust tokens it came from, so the
 //! compiler's diagnostics point at the user's attributes and fields.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use crate::ir::{RustItem, RustTy};
@@ -25,20 +26,27 @@ pub struct Placed {
 pub struct Rendered {
     /// `.mproto` text.
     pub text: String,
-    /// Byte ranges of `text` and the Rust spans they came from.
-    pub spans: Vec<(usize, usize, Span)>,
+    /// Byte ranges of `text` and the Rust tokens they came from (first and last).
+    pub spans: Vec<(usize, usize, Span, Span)>,
     /// Rust bindings by type name.
     pub rust: HashMap<String, RustItem>,
+    /// The user's tokens for each `with` path, by the path's text.
+    pub externs: HashMap<String, TokenStream>,
 }
 
 impl Rendered {
-    /// The Rust span for a byte range of the text: the innermost piece containing its start.
-    pub fn span_at(&self, start: usize) -> Option<Span> {
-        self.spans
-            .iter()
-            .filter(|(a, b, _)| *a <= start && start < (*b).max(*a + 1))
-            .min_by_key(|(a, b, _)| b - a)
-            .map(|(_, _, s)| *s)
+    /// The Rust tokens (first and last) for a byte range of the text: the
+    /// innermost piece holding the whole range, else the innermost holding its start.
+    pub fn span_at(&self, start: usize, end: usize) -> Option<(Span, Span)> {
+        let innermost = |holds: &dyn Fn(usize, usize) -> bool| {
+            self.spans
+                .iter()
+                .filter(|(a, b, _, _)| holds(*a, *b))
+                .min_by_key(|(a, b, _, _)| b - a)
+                .map(|(_, _, first, last)| (*first, *last))
+        };
+        innermost(&|a, b| a <= start && end <= b && start < b.max(a + 1))
+            .or_else(|| innermost(&|a, b| a <= start && start < b.max(a + 1)))
     }
 }
 
@@ -50,6 +58,7 @@ pub fn render(cx: &Ctxt, items: &[Placed]) -> Rendered {
             text: String::new(),
             spans: Vec::new(),
             rust: HashMap::new(),
+            externs: HashMap::new(),
         },
         unions: items
             .iter()
@@ -59,13 +68,15 @@ pub fn render(cx: &Ctxt, items: &[Placed]) -> Rendered {
             })
             .collect(),
         externs: Vec::new(),
+        exprs: RefCell::new(Vec::new()),
     };
     for (i, p) in items.iter().enumerate() {
         w.item(p, i == 0);
     }
     let externs = std::mem::take(&mut w.externs);
-    for (name, path) in externs {
+    for (name, path, tokens) in externs {
         w.raw(&format!("extern {name} = \"{path}\"\n"));
+        w.out.externs.insert(path, tokens);
     }
     w.out
 }
@@ -74,7 +85,10 @@ struct Writer<'c, 'i> {
     cx: &'c Ctxt,
     out: Rendered,
     unions: HashMap<String, &'i Vec<Variant>>,
-    externs: Vec<(String, String)>,
+    /// `with` codecs: schema name, path text and the user's tokens.
+    externs: Vec<(String, String, TokenStream)>,
+    /// Attribute expressions written into the current field's type, in order.
+    exprs: RefCell<Vec<TokenStream>>,
 }
 
 impl<'i> Writer<'_, 'i> {
@@ -83,9 +97,41 @@ impl<'i> Writer<'_, 'i> {
     }
 
     fn spanned(&mut self, s: &str, span: Span) {
+        self.spanned2(s, (span, span));
+    }
+
+    /// Writes `s` for the Rust tokens from `first` to `last`.
+    fn spanned2(&mut self, s: &str, (first, last): (Span, Span)) {
         let start = self.out.text.len();
         self.out.text.push_str(s);
-        self.out.spans.push((start, self.out.text.len(), span));
+        self.out
+            .spans
+            .push((start, self.out.text.len(), first, last));
+    }
+
+    /// Maps the attribute expressions queued while writing a type (`len`, `size`,
+    /// `match`, tags) to their text inside `start..end`, token by token, so a
+    /// diagnostic about one points at the attribute rather than at the field's type.
+    fn map_exprs(&mut self, start: usize, end: usize) {
+        let mut cursor = start;
+        for ts in std::mem::take(&mut *self.exprs.borrow_mut()) {
+            let mut leaves = Vec::new();
+            leaf_tokens(ts, &mut leaves);
+            let mut whole: Option<(usize, Span, Span)> = None;
+            for (text, span) in leaves {
+                let Some(at) = self.out.text[cursor..end].find(&text) else {
+                    continue;
+                };
+                let a = cursor + at;
+                cursor = a + text.len();
+                self.out.spans.push((a, cursor, span, span));
+                let (s0, f, _) = whole.unwrap_or((a, span, span));
+                whole = Some((s0, f, span));
+            }
+            if let Some((s0, first, last)) = whole {
+                self.out.spans.push((s0, cursor, first, last));
+            }
+        }
     }
 
     /// Writes tokens as a person would (`sizeof(self) - 4`, `flags.kind`), keeping
@@ -131,9 +177,11 @@ impl<'i> Writer<'_, 'i> {
                 }
             }
         }
-        if let Some(first) = ts.into_iter().next() {
+        let mut tokens = ts.into_iter();
+        if let Some(first) = tokens.next() {
+            let last = tokens.last().map_or(first.span(), |l| l.span());
             let end = self.out.text.len();
-            self.out.spans.push((start, end, first.span()));
+            self.out.spans.push((start, end, first.span(), last));
         }
     }
 
@@ -268,7 +316,10 @@ impl<'i> Writer<'_, 'i> {
         self.spanned(&ident.to_string(), ident.span());
         self.raw(": ");
         let (ty, rust) = self.field_type(f, big_endian);
-        self.spanned(&ty, type_span(f));
+        let start = self.out.text.len();
+        self.spanned2(&ty, type_span(f));
+        let end = self.out.text.len();
+        self.map_exprs(start, end);
         for (kw, v) in [("=", &a.value), ("where", &a.where_), ("if", &a.if_)] {
             if let Some(v) = v {
                 self.raw(&format!(" {kw} "));
@@ -294,23 +345,14 @@ impl<'i> Writer<'_, 'i> {
             )
         };
         if let Some(path) = &a.with {
-            let name = path
-                .segments
-                .last()
-                .map(|s| s.ident.to_string())
-                .unwrap_or_default();
-            let full = path.to_token_stream().to_string().replace(' ', "");
-            if !self.externs.iter().any(|(n, _)| *n == name) {
-                self.externs.push((name.clone(), full));
-            }
-            return leaf(name);
+            return leaf(self.extern_name(path));
         }
         match &f.shape {
             Shape::Int(n) if a.varint => {
-                leaf(self.expect(n == "u64", f, "`varint` fields are `u64`", "varint"))
+                leaf(self.expect(n == "u64", f, "a `varint` field has type `u64`: change the type, or drop `varint` for a fixed-width integer", "varint"))
             }
             Shape::Int(n) if a.zigzag => {
-                leaf(self.expect(n == "i64", f, "`zigzag` fields are `i64`", "zigzag"))
+                leaf(self.expect(n == "i64", f, "a `zigzag` field has type `i64`: change the type, or drop `zigzag` for a fixed-width integer", "zigzag"))
             }
             Shape::Int(n) | Shape::Float(n) => leaf(int_name(n, be)),
             Shape::Bool => leaf("bool".into()),
@@ -369,6 +411,37 @@ impl<'i> Writer<'_, 'i> {
         }
     }
 
+    /// The schema name of a `with` codec: its last segment, numbered if two paths share it.
+    fn extern_name(&mut self, path: &syn::Path) -> String {
+        let full = path.to_token_stream().to_string().replace(' ', "");
+        if let Some((name, _, _)) = self.externs.iter().find(|(_, p, _)| *p == full) {
+            return name.clone();
+        }
+        let last = path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        let taken = self
+            .externs
+            .iter()
+            .filter(|(_, p, _)| p.rsplit("::").next() == Some(last.as_str()))
+            .count();
+        let name = match taken {
+            0 => last,
+            n => format!("{last}{}", n + 1),
+        };
+        self.externs
+            .push((name.clone(), full, path.to_token_stream()));
+        name
+    }
+
+    /// An attribute expression as text, queued for [`Writer::map_exprs`].
+    fn expr_text(&self, ts: &TokenStream) -> String {
+        self.exprs.borrow_mut().push(ts.clone());
+        ts.to_string()
+    }
+
     fn expect(&self, ok: bool, f: &Field, message: &str, word: &str) -> String {
         if !ok {
             self.cx.error_at(&f.ty, message);
@@ -381,16 +454,16 @@ impl<'i> Writer<'_, 'i> {
         let a = &f.attrs;
         let mut options = Vec::new();
         if let Some(l) = &a.len {
-            options.push(format!("[{}]", token_text(l)));
+            options.push((format!("[{}]", self.expr_text(l)), "len"));
         }
         if let Some((p, _)) = &a.prefix {
-            options.push(format!("({})", prefix_name(p, be)));
+            options.push((format!("({})", prefix_name(p, be)), "prefix"));
         }
         if a.to_end {
-            options.push("[..]".into());
+            options.push(("[..]".into(), "to_end"));
         }
         if a.nul {
-            options.push("[nul]".into());
+            options.push(("[nul]".into(), "nul"));
         }
         if a.size.is_some() || a.size_prefix.is_some() {
             self.cx.error_at(&f.ty, "`size`/`size_prefix` measure lists; bytes and text take `len`, `prefix`, `to_end` or `nul`");
@@ -398,7 +471,7 @@ impl<'i> Writer<'_, 'i> {
         self.one_of(
             f,
             options,
-            "bytes and text need a length: `len = field`, `prefix = u16`, `to_end` or `nul`",
+            "bytes and text need a length: add `#[mproto(len = field)]`, `#[mproto(prefix = u16)]`, `#[mproto(to_end)]` or `#[mproto(nul)]`",
         )
     }
 
@@ -407,40 +480,45 @@ impl<'i> Writer<'_, 'i> {
         let a = &f.attrs;
         let mut options = Vec::new();
         if let Some(l) = &a.len {
-            options.push(token_text(l));
+            options.push((self.expr_text(l), "len"));
         }
         if let Some(s) = &a.size {
-            options.push(format!("size {}", token_text(s)));
+            options.push((format!("size {}", self.expr_text(s)), "size"));
         }
         if let Some((p, _)) = &a.prefix {
-            options.push(prefix_name(p, be));
+            options.push((prefix_name(p, be), "prefix"));
         }
         if let Some((p, _)) = &a.size_prefix {
-            options.push(format!("size {}", prefix_name(p, be)));
+            options.push((format!("size {}", prefix_name(p, be)), "size_prefix"));
         }
         if a.to_end {
-            options.push("..".into());
+            options.push(("..".into(), "to_end"));
         }
         if a.nul {
             self.cx
                 .error_at(&f.ty, "`nul` ends bytes and text, not lists");
         }
-        self.one_of(f, options, "a list needs a length: `len = count_field`, `size = bytes_field`, `prefix = u16`, `size_prefix = u32` or `to_end`")
+        self.one_of(f, options, "a list needs a length: add `#[mproto(len = count_field)]`, `#[mproto(size = bytes_field)]`, `#[mproto(prefix = u16)]`, `#[mproto(size_prefix = u32)]` or `#[mproto(to_end)]`")
     }
 
-    fn one_of(&self, f: &Field, mut options: Vec<String>, missing: &str) -> String {
+    /// The one length given, as schema text; `options` pairs it with its attribute.
+    fn one_of(&self, f: &Field, mut options: Vec<(String, &str)>, missing: &str) -> String {
         match options.len() {
-            1 => options.remove(0),
+            1 => options.remove(0).0,
             0 => {
                 self.cx.error_at(&f.ty, missing);
                 "[..]".into()
             }
             _ => {
+                let given: Vec<String> = options.iter().map(|(_, k)| format!("`{k}`")).collect();
                 self.cx.error_at(
                     &f.ty,
-                    format!("give the length once; found {}", options.join(", ")),
+                    format!(
+                        "give the length once: this field has {}; keep one of them",
+                        given.join(" and ")
+                    ),
                 );
-                options.remove(0)
+                options.remove(0).0
             }
         }
     }
@@ -511,9 +589,10 @@ impl<'i> Writer<'_, 'i> {
                 },
             );
         };
-        let mut s = format!("match {} {{ ", token_text(scrutinee));
+        let mut s = format!("match {} {{ ", self.expr_text(scrutinee));
         let mut parts = Vec::new();
         for v in variants {
+            let tag = self.expr_text(&v.tag);
             let (t, r) = match &v.field {
                 Some(vf) => self.field_type(vf, be),
                 None => (
@@ -524,7 +603,7 @@ impl<'i> Writer<'_, 'i> {
                     },
                 ),
             };
-            s.push_str(&format!("{} => {}({t}), ", token_text(&v.tag), v.ident));
+            s.push_str(&format!("{tag} => {}({t}), ", v.ident));
             parts.push(r);
         }
         s.push('}');
@@ -558,7 +637,7 @@ impl<'i> Writer<'_, 'i> {
                     "u1".into()
                 }
             };
-            self.spanned(&ty, type_span(m));
+            self.spanned2(&ty, type_span(m));
             if let Some(v) = &m.attrs.value {
                 self.raw(" = ");
                 self.tokens(v.clone());
@@ -610,13 +689,35 @@ fn prefix_name(p: &str, be: bool) -> String {
     }
 }
 
-fn token_text(ts: &TokenStream) -> String {
-    ts.to_string()
+/// The first and last tokens of a field's type.
+fn type_span(f: &Field) -> (Span, Span) {
+    let mut tokens = f.ty.to_token_stream().into_iter();
+    let first = tokens.next().map_or_else(Span::call_site, |t| t.span());
+    (first, tokens.last().map_or(first, |t| t.span()))
 }
 
-fn type_span(f: &Field) -> Span {
-    use syn::spanned::Spanned;
-    f.ty.span()
+/// Every token of `ts` as text, with its span; groups as their delimiters and contents.
+fn leaf_tokens(ts: TokenStream, out: &mut Vec<(String, Span)>) {
+    for tt in ts {
+        match tt {
+            TokenTree::Group(g) => {
+                let (open, close) = match g.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::None => ("", ""),
+                };
+                if !open.is_empty() {
+                    out.push((open.into(), g.span_open()));
+                }
+                leaf_tokens(g.stream(), out);
+                if !close.is_empty() {
+                    out.push((close.into(), g.span_close()));
+                }
+            }
+            other => out.push((other.to_string(), other.span())),
+        }
+    }
 }
 
 /// Every other derived type an item names, with the path prefix it is named by.

@@ -12,6 +12,10 @@ use crate::wire::{Reader, Sink};
 /// A field encoding implemented in Rust, for formats a schema cannot describe
 /// (such as Hessian2 strings). A schema names the implementing type with
 /// `extern Name = "path::to::Type"`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an mproto extern codec",
+    label = "`with = …` and `extern` name a type that implements `mproto::Extern`"
+)]
 pub trait Extern {
     /// The decoded value, borrowing from the frame.
     type Ref<'a>: Copy + fmt::Debug + PartialEq;
@@ -29,20 +33,18 @@ pub trait Extern {
 
     /// Encodes `value`.
     fn encode<S: Sink + ?Sized>(value: &Self::Owned, out: &mut S) -> Result<(), String>;
-}
 
-/// Decodes an extern field at the reader's position.
-pub fn decode<'a, X: Extern>(r: &mut Reader<'a>) -> Result<X::Ref<'a>, DecodeError> {
-    let (value, used) =
-        X::decode(r.peek()).map_err(|message| r.error(DecodeErrorKind::Extern { message }))?;
-    r.skip(used as u64)?;
-    Ok(value)
-}
+    /// Decodes a field at the reader's position, as generated code does.
+    fn decode_at<'a>(r: &mut Reader<'a>) -> Result<Self::Ref<'a>, DecodeError> {
+        let (value, used) = Self::decode(r.peek())
+            .map_err(|message| r.error(DecodeErrorKind::Extern { message }))?;
+        r.skip(used as u64)?;
+        Ok(value)
+    }
 
-/// Encodes an extern field.
-pub fn encode<X: Extern, S: Sink + ?Sized>(
-    value: &X::Owned,
-    out: &mut S,
-) -> Result<(), EncodeError> {
-    X::encode(value, out).map_err(|message| EncodeError::new(EncodeErrorKind::Extern { message }))
+    /// Encodes a field, as generated code does.
+    fn encode_to<S: Sink + ?Sized>(value: &Self::Owned, out: &mut S) -> Result<(), EncodeError> {
+        Self::encode(value, out)
+            .map_err(|message| EncodeError::new(EncodeErrorKind::Extern { message }))
+    }
 }

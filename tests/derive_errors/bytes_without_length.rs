@@ -1,0 +1,8 @@
+use mproto::Codec;
+
+#[derive(Codec)]
+pub struct Message<'a> {
+    pub body: &'a [u8],
+}
+
+fn main() {}

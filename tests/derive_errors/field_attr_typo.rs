@@ -1,0 +1,10 @@
+use mproto::Codec;
+
+#[derive(Codec)]
+pub struct Message<'a> {
+    pub body_len: u32,
+    #[mproto(lenght = body_len)]
+    pub body: &'a [u8],
+}
+
+fn main() {}
