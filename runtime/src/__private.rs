@@ -10,7 +10,7 @@ pub use crate::list::{Element, List};
 pub use crate::metadata::{MessageType, Metadata, Properties, ResponseStatus, Value};
 pub use crate::mutation::Mutation;
 pub use crate::reply::{ErrorKind, ReplyError};
-pub use crate::repr::{FromWire, WriteWire};
+pub use crate::repr::{FromEncoded, FromProperty, FromWire, WriteWire};
 pub use crate::wire::{
     Counter, Crc32, Encoded, Reader, Sink, Stop, Sum8, Walk, Xor8, conclude, finish_at, padding_to,
     put_varint, render, share, share_str, unzigzag, varint_len, write_part, zigzag,

@@ -167,6 +167,23 @@ pub fn encoded<T>(value: Option<T>, rule: &'static str) -> Result<T, EncodeError
     })
 }
 
+/// A request property for a reply field: empty when the request lacks it, an
+/// error quoting `rule` when the field cannot hold it.
+pub fn property<'a, T: crate::repr::FromProperty<'a> + Default>(
+    value: Option<&'a crate::metadata::Value>,
+    rule: &'static str,
+) -> Result<T, EncodeError> {
+    let Some(value) = value else {
+        return Ok(T::default());
+    };
+    T::from_property(value).ok_or_else(|| {
+        EncodeError::new(EncodeErrorKind::Constraint {
+            rule,
+            found: "a number, which borrowed text cannot hold".into(),
+        })
+    })
+}
+
 /// A count or length from an expression, rejecting negative values.
 #[inline]
 pub fn count(value: i128, offset: usize) -> Result<u64, DecodeError> {

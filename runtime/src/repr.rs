@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use bytestring::ByteString;
 
+use crate::metadata::Value;
 use crate::wire::{Sink, share, share_str};
 
 /// Builds a field's value from a decoded slice `part` of `frame`.
@@ -72,6 +73,70 @@ impl<'a> FromWire<'a, &'a str> for Cow<'a, str> {
     #[inline]
     fn from_wire(part: &'a str, _frame: &Bytes) -> Self {
         Cow::Borrowed(part)
+    }
+}
+
+/// A reply field set from a request's property (`name = req["method"]`).
+pub trait FromProperty<'a>: Sized {
+    /// The property as this type; `None` when it cannot hold it (a number into `&str`).
+    fn from_property(value: &'a Value) -> Option<Self>;
+}
+
+impl<'a> FromProperty<'a> for &'a str {
+    fn from_property(value: &'a Value) -> Option<Self> {
+        match value {
+            Value::Text(s) => Some(s),
+            Value::Int(_) => None,
+        }
+    }
+}
+
+impl FromProperty<'_> for ByteString {
+    fn from_property(value: &Value) -> Option<Self> {
+        Some(value.to_text())
+    }
+}
+
+impl FromProperty<'_> for String {
+    fn from_property(value: &Value) -> Option<Self> {
+        Some(value.to_text().to_string())
+    }
+}
+
+impl<'a> FromProperty<'a> for Cow<'a, str> {
+    fn from_property(value: &'a Value) -> Option<Self> {
+        Some(match value {
+            Value::Text(s) => Cow::Borrowed(s),
+            Value::Int(n) => Cow::Owned(n.to_string()),
+        })
+    }
+}
+
+/// A reply field that holds a struct the reply encodes (`body = Inner { … }`).
+#[diagnostic::on_unimplemented(
+    message = "a reply encodes a struct into a `{Self}` field, which cannot own it",
+    note = "declare the field as `Bytes`, `Vec<u8>` or `Cow<'a, [u8]>`"
+)]
+pub trait FromEncoded {
+    /// The field holding `bytes`.
+    fn from_encoded(bytes: Bytes) -> Self;
+}
+
+impl FromEncoded for Bytes {
+    fn from_encoded(bytes: Bytes) -> Self {
+        bytes
+    }
+}
+
+impl FromEncoded for Vec<u8> {
+    fn from_encoded(bytes: Bytes) -> Self {
+        bytes.into()
+    }
+}
+
+impl FromEncoded for Cow<'_, [u8]> {
+    fn from_encoded(bytes: Bytes) -> Self {
+        Cow::Owned(bytes.into())
     }
 }
 
@@ -141,6 +206,31 @@ impl<T: WriteWire + ?Sized> WriteWire for &T {
 mod tests {
     use super::*;
     use crate::wire::Encoded;
+
+    #[test]
+    fn properties_convert_to_every_text_form() {
+        let text = Value::Text(ByteString::from_static("ping"));
+        let number = Value::Int(42);
+        assert_eq!(<&str>::from_property(&text), Some("ping"));
+        assert_eq!(<&str>::from_property(&number), None);
+        assert_eq!(String::from_property(&number).as_deref(), Some("42"));
+        assert_eq!(ByteString::from_property(&text).as_deref(), Some("ping"));
+        assert_eq!(
+            Cow::<str>::from_property(&number),
+            Some(Cow::Owned("42".into()))
+        );
+        assert!(matches!(
+            Cow::<str>::from_property(&text),
+            Some(Cow::Borrowed("ping"))
+        ));
+        let bytes = Bytes::from_static(b"\x0b\x00");
+        assert_eq!(Vec::<u8>::from_encoded(bytes.clone()), bytes.to_vec());
+        assert_eq!(
+            Cow::<[u8]>::from_encoded(bytes.clone()),
+            Cow::<[u8]>::Owned(bytes.to_vec())
+        );
+        assert_eq!(Bytes::from_encoded(bytes.clone()), bytes);
+    }
 
     #[test]
     fn borrowed_copied_and_shared_forms_hold_the_same_bytes() {

@@ -5,7 +5,8 @@ use super::expr::{Ctx, Scope};
 use super::names::{field_name, ident, int_rust, int_ty, max_of};
 use super::types::aux_base;
 use crate::ir::{
-    BitTy, Coercion, Expr, ExprKind, FieldRef, Reply, Struct, SubField, Ty, Type, TypeId, TypeKind,
+    BitTy, Coercion, Expr, ExprKind, FieldRef, Reply, RequestField, Struct, SubField, Ty, Type,
+    TypeId, TypeKind,
 };
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -66,9 +67,7 @@ impl Gen<'_> {
                 stmts.push(quote!(message.#n #path = #value;));
             }
         }
-        let owned = (0..s.fields.len())
-            .filter(|&i| self.in_owned(id, s, i))
-            .count();
+        let owned = self.owned_len(id, s);
         let inits = whole.iter().map(|(_, t)| t);
         let rest = if whole.len() < owned {
             quote!(..#message::default())
@@ -115,6 +114,17 @@ impl Gen<'_> {
                     ::core::result::Result::Ok(message)
                 }
             }
+        }
+    }
+
+    /// How many fields the owned type has: for a derived struct every named member
+    /// (constants and computed lengths too), else the ones [`Gen::in_owned`] keeps.
+    fn owned_len(&self, id: TypeId, s: &Struct) -> usize {
+        match &self.schema.ty(id).rust {
+            Some(r) => r.fields.iter().flatten().count() + r.units.len(),
+            None => (0..s.fields.len())
+                .filter(|&i| self.in_owned(id, s, i))
+                .count(),
         }
     }
 
@@ -170,7 +180,7 @@ impl Gen<'_> {
             }
             (ExprKind::Coerce(Coercion::EncodeToBytes, inner), _) => {
                 let v = self.reply_struct(inner);
-                quote!(#v.to_bytes()?)
+                quote!(__mp::FromEncoded::from_encoded(#v.to_bytes()?))
             }
             (ExprKind::StructLit(..), _) => self.reply_struct(e),
             (ExprKind::KvLit(pairs), Ty::KvList { key, value, .. }) => {
@@ -214,9 +224,7 @@ impl Gen<'_> {
                 quote!(#n: #v,)
             })
             .collect();
-        let owned = (0..s.fields.len())
-            .filter(|&i| self.in_owned(*id, s, i))
-            .count();
+        let owned = self.owned_len(*id, s);
         let rest = if sets.len() < owned {
             quote!(..#name::default())
         } else {
@@ -226,6 +234,12 @@ impl Gen<'_> {
     }
 
     pub(super) fn reply_scalar(&self, e: &Expr, ty: &Type) -> TokenStream {
+        if let (ExprKind::Request(RequestField::Property(k)), Ty::Bytes { text: true, .. }) =
+            (&e.kind, &ty.kind)
+        {
+            let rule = &e.text;
+            return quote!(__mp::eval::property(request.get(#k), #rule)?);
+        }
         let sc = Scope::empty(Ctx::Reply);
         let v = self.expr(e, &sc);
         let rule = &e.text;

@@ -1,7 +1,7 @@
 //! The derive input as a typed model: items, fields and variants with their
 //! `#[mproto(...)]` attributes read and checked, every error collected.
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 use syn::{Data, DeriveInput, Fields, GenericParam, Type};
@@ -225,6 +225,8 @@ const ENUM_KEYS: &[&str] = &["repr", "endian", "crate"];
 const VARIANT_KEYS: &[&str] = &["unknown", "tag"];
 const PREFIXES: &[&str] = &["u8", "u16", "u32", "u64", "varint"];
 const WIDTHS: &[&str] = &["u8", "u16", "u32", "u64"];
+/// Signed enum representations.
+const SIGNED: &[&str] = &["i8", "i16", "i32", "i64"];
 
 /// Reads a derive input. `krate` receives `crate = "path"` when given.
 pub fn read_item(cx: &Ctxt, input: &DeriveInput, krate: &mut Option<syn::Path>) -> Option<Item> {
@@ -257,6 +259,26 @@ pub fn read_item(cx: &Ctxt, input: &DeriveInput, krate: &mut Option<syn::Path>) 
         lifetime,
         kind,
     })
+}
+
+/// A reply that assigns a struct literal to a bytes field encodes it there, so
+/// that field must own its bytes; a borrowed one is reported at its type.
+fn check_encoded_targets(cx: &Ctxt, body: &TokenStream, members: &[Field]) {
+    let tokens: Vec<TokenTree> = body.clone().into_iter().collect();
+    for assign in tokens.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ',')) {
+        let [TokenTree::Ident(target), TokenTree::Punct(eq), value @ ..] = assign else {
+            continue;
+        };
+        let literal = matches!(value.last(), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace)
+            && matches!(value.first(), Some(TokenTree::Ident(i)) if i.to_string().starts_with(char::is_uppercase));
+        let field = members.iter().find(|f| f.ident.as_ref() == Some(target));
+        if let (true, '=', Some(f)) = (literal, eq.as_char(), field)
+            && matches!(f.shape, Shape::Bytes)
+            && matches!(f.ty, Type::Reference(_))
+        {
+            cx.error_at(&f.ty, format!("a reply encodes a struct into `{target}`, so it cannot borrow: declare it `Bytes`, `Vec<u8>` or `Cow<'a, [u8]>`"));
+        }
+    }
 }
 
 /// At most one lifetime, no type or const parameters.
@@ -458,6 +480,12 @@ fn read_struct(
                     frame.metadata.push((key, name.to_token_stream()));
                 }
             }
+            for (_, body) in [&frame.error_reply, &frame.heartbeat_reply]
+                .into_iter()
+                .flatten()
+            {
+                check_encoded_targets(cx, body, &members);
+            }
             Some(frame)
         }
         None => {
@@ -494,14 +522,14 @@ fn read_enum(
             "repr" => {
                 if let Some(v) = attr::value_of(cx, en, "u8") {
                     let w = v.to_string();
-                    let ok = w
+                    let unsigned = w
                         .strip_prefix('u')
                         .and_then(|b| b.parse::<u8>().ok())
                         .is_some_and(|b| (1..=64).contains(&b));
-                    if ok {
+                    if unsigned || SIGNED.contains(&w.as_str()) {
                         repr = Some((w, en.span()));
                     } else {
-                        cx.error_at(v, format!("`{w}` is not a wire width; expected `u1`…`u64` (such as `u3` inside a bit group, or `u8`)"));
+                        cx.error_at(v, format!("`{w}` is not a wire width; expected `u1`…`u64` (such as `u3` inside a bit group, or `u8`) or `i8`…`i64`"));
                     }
                 }
             }
@@ -620,7 +648,7 @@ fn rust_repr(attrs: &[syn::Attribute]) -> Option<String> {
     let a = attrs.iter().find(|a| a.path().is_ident("repr"))?;
     let id: Ident = a.parse_args().ok()?;
     let s = id.to_string();
-    WIDTHS.contains(&s.as_str()).then_some(s)
+    (WIDTHS.contains(&s.as_str()) || SIGNED.contains(&s.as_str())).then_some(s)
 }
 
 fn int_literal(e: &syn::Expr) -> Option<i128> {
