@@ -86,6 +86,37 @@ fn a_frame_gets_a_view_an_encoder_and_a_codec() {
     ])));
 }
 
+/// A struct whose payload is a tagged union and whose name is an extern codec.
+fn call() -> TokenStream {
+    quote! {
+        pub struct Call {
+            pub op: u8,
+            #[mproto(with = mproto::ext::hessian2::Hessian2Str)]
+            pub name: mproto::ByteString,
+            #[mproto(match = op)]
+            pub args: Args,
+        }
+    }
+}
+
+fn args() -> TokenStream {
+    quote! {
+        pub enum Args {
+            #[mproto(tag = 0)]
+            Nothing,
+            #[mproto(tag = 1 | 2)]
+            Number(u32),
+            #[mproto(tag = _)]
+            Raw(#[mproto(to_end)] Vec<u8>),
+        }
+    }
+}
+
+#[test]
+fn a_tagged_union_and_an_extern_field() {
+    insta::assert_snapshot!(pretty(expand_with(&[("", call()), ("", args())])));
+}
+
 #[test]
 fn compiler_diagnostics_become_errors_at_the_rust_tokens() {
     let unframed = quote! {

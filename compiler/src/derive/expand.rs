@@ -19,22 +19,18 @@ use super::render::{self, Placed};
 
 /// `#[derive(Codec)]` on `input`.
 pub fn derive(input: DeriveInput) -> TokenStream {
-    let describe = describe(&input);
     let cx = Ctxt::default();
     let mut krate = None;
     let item = ast::read_item(&cx, &input, &mut krate);
     let krate = krate.unwrap_or_else(|| syn::parse_quote!(::mproto));
-    let marker = derived_impl(&krate, &input);
-    let describe = quote!(#describe #marker);
+    let prologue = prologue(&krate, &input, item.as_ref());
     if let Err(e) = cx.finish() {
         let errors = e.to_compile_error();
-        return quote!(#describe #errors);
+        return quote!(#prologue #errors);
     }
     let Some(item) = item else {
-        return describe;
+        return prologue;
     };
-    let checks = nested_checks(&krate, &item);
-    let describe = quote!(#describe #checks);
     let state = State {
         krate,
         main: input,
@@ -42,7 +38,16 @@ pub fn derive(input: DeriveInput) -> TokenStream {
         pending: Vec::new(),
     };
     let out = state.advance(&item, String::new());
-    quote!(#describe #out)
+    quote!(#prologue #out)
+}
+
+/// What a derive emits whatever else happens: the describe macro other derives
+/// call, the `Derived` marker, and the checks that named types are derived.
+fn prologue(krate: &syn::Path, input: &DeriveInput, item: Option<&Item>) -> TokenStream {
+    let describe = describe(input);
+    let marker = derived_impl(krate, input);
+    let checks = item.map(|i| nested_checks(krate, i));
+    quote!(#describe #marker #checks)
 }
 
 /// Continues a derive with the definition of the first pending type.
@@ -230,7 +235,11 @@ fn derived_impl(krate: &syn::Path, input: &DeriveInput) -> Option<TokenStream> {
 /// Asks, at each type the item names, that the type is derived: without this a
 /// missing derive shows only as an unknown `__mproto_<Name>` macro.
 fn nested_checks(krate: &syn::Path, item: &Item) -> TokenStream {
-    let checks = render::nested(item).into_iter().map(|(prefix, name)| {
+    let named = render::nested(item);
+    if named.is_empty() {
+        return TokenStream::new();
+    }
+    let checks = named.into_iter().map(|(prefix, name)| {
         let prefix: TokenStream = prefix.parse().unwrap_or_default();
         let span = Span::call_site().located_at(name.span());
         let ty = crate::codegen::respan(&quote!(#prefix #name), span);
@@ -318,15 +327,18 @@ pub fn with_definitions(items: &[(&str, TokenStream)]) -> TokenStream {
     let (_, main) = parsed.remove(0);
     let cx = Ctxt::default();
     let mut krate = None;
-    let _ = ast::read_item(&cx, &main, &mut krate);
+    let item = ast::read_item(&cx, &main, &mut krate);
     if let Err(e) = cx.finish() {
         return e.to_compile_error();
     }
+    let krate = krate.unwrap_or_else(|| syn::parse_quote!(::mproto));
+    let prologue = prologue(&krate, &main, item.as_ref());
     let state = State {
-        krate: krate.unwrap_or_else(|| syn::parse_quote!(::mproto)),
+        krate,
         main,
         done: parsed,
         pending: Vec::new(),
     };
-    state.generate()
+    let generated = state.generate();
+    quote!(#prologue #generated)
 }

@@ -191,7 +191,7 @@ impl Lowerer {
     /// Lowers and types an expression.
     pub(crate) fn lower_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
-        let text = p.as_str().to_string();
+        let text = p.as_str().trim_end().to_string();
         let pairs = inner(p);
         if pairs.len() == 1 {
             return self.primary(&pairs[0], cx);
@@ -320,7 +320,7 @@ impl Lowerer {
 
     pub(super) fn primary(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
-        let text = p.as_str().to_string();
+        let text = p.as_str().trim_end().to_string();
         let x = match p.as_rule() {
             Rule::primary | Rule::primary_ns | Rule::literal => match inner(p).into_iter().next() {
                 Some(x) => x,
@@ -405,7 +405,7 @@ impl Lowerer {
 
     pub(super) fn call(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
-        let text = p.as_str().to_string();
+        let text = p.as_str().trim_end().to_string();
         let parts = inner(p);
         let func = parts[0].as_str();
         let range_pair = &parts[1];
@@ -485,7 +485,7 @@ impl Lowerer {
 
     pub(super) fn if_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
-        let text = p.as_str().to_string();
+        let text = p.as_str().trim_end().to_string();
         let parts = inner(p);
         let c = self.bool_expr(&parts[0], cx, "an `if` condition");
         let a = self.lower_expr(&parts[1], cx);
@@ -521,7 +521,7 @@ impl Lowerer {
 
     pub(super) fn match_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
-        let text = p.as_str().to_string();
+        let text = p.as_str().trim_end().to_string();
         let parts = inner(p);
         let scrutinee = self.lower_expr(&parts[0], cx);
         let mut arms: Vec<(Vec<Pattern>, Expr)> = Vec::new();

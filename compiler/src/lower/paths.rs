@@ -24,7 +24,7 @@ impl Lowerer {
     /// `a.b.c`, `Enum::Variant`, `req.request_id`, `err.kind`.
     pub(super) fn path(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
-        let text = p.as_str().to_string();
+        let text = p.as_str().trim_end().to_string();
         if text.contains("::") {
             return self.variant_expr(p, cx);
         }
@@ -153,7 +153,7 @@ impl Lowerer {
         let span = span_of(p, cx.file);
         let parts = inner(p);
         let (ty_name_s, var) = (parts[0].as_str(), parts.get(1).map_or("", |v| v.as_str()));
-        let text = p.as_str().to_string();
+        let text = p.as_str().trim_end().to_string();
         match self.resolve_variant(ty_name_s, var, span) {
             Some(Pattern::Variant(id, i)) => Expr {
                 kind: ExprKind::Variant(id, i),
@@ -277,7 +277,7 @@ impl Lowerer {
 
     pub(super) fn index(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
-        let text = p.as_str().to_string();
+        let text = p.as_str().trim_end().to_string();
         let parts = inner(p);
         let is_req = cx
             .params

@@ -196,7 +196,7 @@ impl Lowerer {
     ) -> Expr {
         let x = unwrap_primary(p);
         let span = span_of(p, f.file);
-        let text = p.as_str().to_string();
+        let text = p.as_str().trim_end().to_string();
         match (x.as_rule(), &ty.kind) {
             (Rule::kv_lit, Ty::KvList { key, value, .. }) => {
                 let pairs = inner(&x)
