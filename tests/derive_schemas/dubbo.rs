@@ -154,11 +154,7 @@ mod equivalence {
         }
         .to_bytes()
         .unwrap();
-        let request = mproto::Codec::decode(&DubboCodec, &call).unwrap();
-        let err = mproto::ReplyError::new(mproto::ErrorKind::Timeout, "too slow");
-        let mut out = mproto::Encoded::default();
-        mproto::Codec::error_reply(&DubboCodec, &request, &err, &mut out).unwrap();
-        let bytes = out.to_bytes();
+        let bytes = crate::error_reply(&DubboCodec, &call, mproto::ErrorKind::Timeout, "too slow");
         let reply = Message::decode(&bytes).unwrap();
         assert_eq!(
             (reply.status, reply.request_id),

@@ -66,6 +66,16 @@ fn same_on_frame(
     Ok(metadata)
 }
 
+/// The codec's error reply (of `kind`, saying `message`) to the request `frame`.
+fn error_reply(codec: &dyn Codec, frame: &Bytes, kind: ErrorKind, message: &'static str) -> Bytes {
+    let request = codec.decode(frame).unwrap();
+    let mut out = Encoded::default();
+    codec
+        .error_reply(&request, &ReplyError::new(kind, message), &mut out)
+        .unwrap();
+    out.to_bytes()
+}
+
 /// Asserts that both codecs give the same answer for `bytes` with the byte at `at`
 /// replaced by `with`: the same success, or an error at the same offset, of the
 /// same kind, in the same field (the derived path may add a member the schema

@@ -159,11 +159,12 @@ mod equivalence {
         }
         .to_bytes()
         .unwrap();
-        let request = mproto::Codec::decode(&ThriftCodec, &call).unwrap();
-        let err = mproto::ReplyError::new(mproto::ErrorKind::RouteNotFound, "no route");
-        let mut out = mproto::Encoded::default();
-        mproto::Codec::error_reply(&ThriftCodec, &request, &err, &mut out).unwrap();
-        let bytes = out.to_bytes();
+        let bytes = crate::error_reply(
+            &ThriftCodec,
+            &call,
+            mproto::ErrorKind::RouteNotFound,
+            "no route",
+        );
         let reply = Message::decode(&bytes).unwrap();
         assert_eq!(
             (reply.kind, reply.name, reply.seq_id),
