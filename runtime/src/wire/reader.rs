@@ -262,6 +262,21 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// The unread part of the window as text, when [`Reader::with_text`] found it
+    /// (or an enclosing window) to be UTF-8 and it starts and ends at character
+    /// boundaries.
+    #[inline]
+    pub fn text(&self) -> Option<&'a str> {
+        let (text, at) = self.text?;
+        text.get(self.pos.checked_sub(at)?..self.end.checked_sub(at)?)
+    }
+
+    /// Moves to `left` bytes before the end of the window (clamped to the window).
+    #[inline]
+    pub(crate) fn seek_from_end(&mut self, left: usize) {
+        self.pos = self.end.saturating_sub(left).max(self.pos);
+    }
+
     /// Checks the whole window for UTF-8 once, so that text fields inside it (the
     /// keys and values of a header list, say) need no validation of their own.
     #[inline]
