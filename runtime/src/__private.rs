@@ -8,7 +8,7 @@ pub use crate::ext::{self, Extern};
 pub use crate::framing::split_frame;
 pub use crate::list::{Element, List, split_prefixed};
 pub use crate::metadata::{MessageType, Metadata, Properties, ResponseStatus, Value};
-pub use crate::mutation::Mutation;
+pub use crate::mutation::{ListRewrite, Mutation};
 pub use crate::reply::{ErrorKind, ReplyError};
 pub use crate::repr::{FromWire, WriteWire};
 pub use crate::wire::{

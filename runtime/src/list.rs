@@ -192,6 +192,17 @@ pub struct ListIter<'a, E> {
     _element: PhantomData<fn() -> E>,
 }
 
+impl<'a, E> Clone for ListIter<'a, E> {
+    fn clone(&self) -> Self {
+        ListIter {
+            reader: self.reader,
+            text: self.text,
+            left: self.left,
+            _element: PhantomData,
+        }
+    }
+}
+
 impl<'a, E: Element<'a>> Iterator for ListIter<'a, E> {
     type Item = E::Item;
 

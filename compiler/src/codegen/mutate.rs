@@ -62,15 +62,43 @@ impl Gen<'_> {
         let pair = self.pair_writer(key, value)?;
         let fname = field_name(s, mutated.field);
         let list = ident(fname);
+        if !copies_verbatim(key) || !copies_verbatim(value) {
+            return Some(quote! {
+                #pair
+                // The list is decoded once; both the size pass and the write pass read `pairs`.
+                let pairs = mutation.rewritten(view.#list.iter());
+                let mut size = __mp::Counter(0);
+                for (k, v) in &pairs {
+                    write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
+                }
+                let (size, count) = (size.0, pairs.len());
+                let _ = (size, count);
+                #(#writes)*
+                ::core::result::Result::Ok(())
+            });
+        }
         Some(quote! {
             #pair
-            // The list is decoded once; both the size pass and the write pass read `pairs`.
-            let pairs = mutation.rewritten(view.#list.iter());
-            let mut size = __mp::Counter(0);
-            for (k, v) in &pairs {
-                write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
-            }
-            let (size, count) = (size.0, pairs.len());
+            // When no change replaces an entry, the list's bytes are copied as they are
+            // and the new pairs follow; otherwise the list is decoded once, and both the
+            // size pass and the write pass read the rewritten pairs.
+            let plan = mutation.rewrite(view.#list.iter());
+            let (size, count) = match &plan {
+                __mp::ListRewrite::Append(added) => {
+                    let mut size = __mp::Counter(view.#list.as_bytes().len());
+                    for (k, v) in added {
+                        write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
+                    }
+                    (size.0, view.#list.len() + added.len())
+                }
+                __mp::ListRewrite::Rebuild(pairs) => {
+                    let mut size = __mp::Counter(0);
+                    for (k, v) in pairs {
+                        write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
+                    }
+                    (size.0, pairs.len())
+                }
+            };
             let _ = (size, count);
             #(#writes)*
             ::core::result::Result::Ok(())
@@ -123,11 +151,11 @@ impl Gen<'_> {
         let patch = quote! {
             if let (true, ::core::option::Option::Some(id)) = (mutation.properties.is_empty(), mutation.request_id) {
                 let off: usize = #(#terms)+*;
-                if let (::core::option::Option::Some(head), true) = (frame.get(..off), frame.len() >= off + #n) {
+                if let (::core::option::Option::Some(head), ::core::option::Option::Some(rest)) = (frame.get(..off), frame.get(off + #n..)) {
                     let id = __mp::eval::fit::<#t>(i128::from(id), #max)?;
                     out.write_slice(head);
                     out.write_slice(&id.#m());
-                    out.write_shared(&frame.slice(off + #n..));
+                    __mp::write_part(out, frame, rest);
                     return ::core::result::Result::Ok(());
                 }
             }
@@ -240,9 +268,28 @@ impl Gen<'_> {
             Len::Nul => return None,
         };
         let fname = field_name(s, i);
+        let Ty::KvList { key, value, .. } = &s.fields[i].ty.kind else {
+            return None;
+        };
+        if !copies_verbatim(key) || !copies_verbatim(value) {
+            return Some(quote! {
+                #prefix
+                for (k, v) in &pairs {
+                    write_pair(out, k, v).map_err(|e| e.in_field(#fname))?;
+                }
+            });
+        }
+        let list = ident(fname);
         Some(quote! {
             #prefix
-            for (k, v) in &pairs {
+            let pairs = match &plan {
+                __mp::ListRewrite::Append(added) => {
+                    __mp::write_part(out, frame, view.#list.as_bytes());
+                    added.as_slice()
+                }
+                __mp::ListRewrite::Rebuild(pairs) => pairs.as_slice(),
+            };
+            for (k, v) in pairs {
                 write_pair(out, k, v).map_err(|e| e.in_field(#fname))?;
             }
         })
@@ -397,4 +444,17 @@ fn value_depends_on(e: &crate::ir::Expr, field: usize) -> bool {
         _ => {}
     });
     hit
+}
+
+/// True when a list part's bytes, as decoded, are exactly what encoding its value
+/// writes: text with an integer length prefix or a NUL terminator (a varint prefix
+/// may have been written longer than needed, so it is re-encoded instead).
+fn copies_verbatim(ty: &Type) -> bool {
+    matches!(
+        &ty.kind,
+        Ty::Bytes {
+            len: Len::SizePrefix(Prefix::Int(_)) | Len::Nul,
+            ..
+        }
+    )
 }
