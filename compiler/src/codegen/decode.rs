@@ -49,6 +49,7 @@ impl Gen<'_> {
 
             impl #impl_g #name #generics {
                 #[doc = #decode_doc]
+                #[inline]
                 pub fn decode(buf: &#buf_lt [u8]) -> ::core::result::Result<Self, __mp::DecodeError> {
                     let mut r = __mp::Reader::new(buf);
                     let v = Self::read(&mut r)?;
@@ -57,11 +58,13 @@ impl Gen<'_> {
                 }
 
                 #[doc(hidden)]
+                #[inline]
                 pub fn read(r: &mut __mp::Reader<#reader_lt>) -> ::core::result::Result<Self, __mp::DecodeError> {
                     let mut at = "";
                     Self::read_fields(r, &mut at).map_err(|e| __mp::eval::in_field(e, at))
                 }
 
+                #[inline]
                 fn read_fields(r: &mut __mp::Reader<#reader_lt>, at: &mut &'static str) -> ::core::result::Result<Self, __mp::DecodeError> {
                     #body
                 }

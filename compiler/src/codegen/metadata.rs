@@ -112,12 +112,14 @@ impl Gen<'_> {
         };
         quote! {
             /// Decodes a frame's routing metadata; text values share the frame's memory.
+            #[inline]
             pub fn decode_metadata(frame: &__mp::Bytes) -> ::core::result::Result<__mp::Metadata, __mp::DecodeError> {
                 let view = #view::decode(frame)?;
                 metadata_of(&view, frame)
             }
 
             /// The routing metadata of a decoded frame; `frame` is the buffer `view` borrows from.
+            #[inline]
             pub fn metadata_of(view: &#view #g, #frame_arg: &__mp::Bytes) -> ::core::result::Result<__mp::Metadata, __mp::DecodeError> {
                 #binds
                 let #mut_props properties = __mp::Properties::new();

@@ -30,6 +30,7 @@ impl Gen<'_> {
         quote! {
             impl #ig #name #g {
                 #[doc(hidden)]
+                #[inline]
                 pub fn walk(w: &mut __mp::Walk<'_>) -> ::core::result::Result<(), __mp::Stop> {
                     #body
                     ::core::result::Result::Ok(())
@@ -306,10 +307,12 @@ impl Gen<'_> {
                 let fname = field_name(s, *field);
                 quote! {
                     #doc
+                    #[inline]
                     pub fn frame_len(buf: &[u8]) -> ::core::result::Result<__mp::FrameLen, __mp::DecodeError> {
                         __mp::conclude(frame_end(buf))
                     }
 
+                    #[inline]
                     fn frame_end(buf: &[u8]) -> ::core::result::Result<__mp::FrameLen, __mp::Stop> {
                         let mut walk = __mp::Walk::new(buf);
                         let w = &mut walk;
@@ -331,6 +334,7 @@ impl Gen<'_> {
             }
             _ => quote! {
                 #doc
+                #[inline]
                 pub fn frame_len(buf: &[u8]) -> ::core::result::Result<__mp::FrameLen, __mp::DecodeError> {
                     let mut w = __mp::Walk::new(buf);
                     let walked = #view::walk(&mut w);
