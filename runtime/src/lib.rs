@@ -34,7 +34,7 @@ pub use error::{
 pub use ext::Extern;
 pub use list::{Element, List, ListIter};
 pub use metadata::{MessageType, Metadata, Properties, ResponseStatus, Value};
-pub use mutation::{ListRewrite, Mutation};
+pub use mutation::Mutation;
 pub use reply::{ErrorKind, ReplyError};
 pub use wire::{Encoded, Reader, Sink};
 

@@ -86,41 +86,25 @@ impl Mutation {
     }
 }
 
-/// How the property changes of a [`Mutation`] apply to a key/value list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListRewrite<'e> {
-    /// No property names a key of the list: the list stays as it is, byte for byte,
-    /// and these pairs follow it.
-    Append(SmallVec<[(&'e str, &'e str); 16]>),
-    /// Some property replaces an entry: the whole list, as [`Mutation::rewritten`]
-    /// gives it.
-    Rebuild(SmallVec<[(&'e str, &'e str); 16]>),
-}
-
 impl Mutation {
-    /// The property changes for a key/value list, as pairs to append to the list when
-    /// they replace none of its entries (the list is then copied, not re-encoded), or
-    /// as the whole rewritten list otherwise. Either way the result is the list
-    /// [`Mutation::apply_to`] would build.
+    /// True when some property replaces an entry of a key/value list. When none does,
+    /// the changed list is the list as it is followed by [`Mutation::appended`], so a
+    /// re-encoder can copy the list's bytes instead of re-encoding them.
     #[inline]
-    pub fn rewrite<'e, I>(&'e self, entries: I) -> ListRewrite<'e>
-    where
-        I: Iterator<Item = (&'e str, &'e str)> + Clone,
-    {
-        let replaces = entries
-            .clone()
-            .any(|(k, _)| self.properties.iter().any(|(pk, _)| &**pk == k));
-        if replaces {
-            return ListRewrite::Rebuild(self.rewritten(entries));
-        }
-        let mut added = SmallVec::new();
-        for (j, (k, _)) in self.properties.iter().enumerate() {
-            if self.properties[..j].iter().any(|(pk, _)| pk == k) {
-                continue;
-            }
-            added.push((&**k, self.last_value(k).unwrap_or_default()));
-        }
-        ListRewrite::Append(added)
+    pub fn replaces_any<'e>(&self, mut entries: impl Iterator<Item = (&'e str, &'e str)>) -> bool {
+        entries.any(|(k, _)| self.properties.iter().any(|(pk, _)| &**pk == k))
+    }
+
+    /// The pairs appended to a key/value list that no property replaces an entry of:
+    /// each key once, in first-set order, with the last value set for it (what
+    /// [`Mutation::apply_to`] appends).
+    #[inline]
+    pub fn appended(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
+        self.properties
+            .iter()
+            .enumerate()
+            .filter(|(j, (k, _))| !self.properties[..*j].iter().any(|(pk, _)| pk == k))
+            .map(|(_, (k, _))| (&**k, self.last_value(k).unwrap_or_default()))
     }
 }
 
@@ -152,18 +136,16 @@ mod tests {
     }
 
     #[test]
-    fn rewrite_appends_unless_a_key_is_replaced() {
+    fn appends_unless_a_key_is_replaced() {
         let original = [("a", "1"), ("b", "2")];
         let m = Mutation::new().with("c", "x").with("d", "y").with("c", "z");
-        let ListRewrite::Append(added) = m.rewrite(original.iter().copied()) else {
-            panic!("no key of the list is set")
-        };
-        assert_eq!(added.as_slice(), [("c", "z"), ("d", "y")]);
-        let m = m.clone().with("b", "w");
-        assert_eq!(
-            m.rewrite(original.iter().copied()),
-            ListRewrite::Rebuild(m.rewritten(original.iter().copied()))
-        );
+        assert!(!m.replaces_any(original.iter().copied()));
+        let added: Vec<_> = m.appended().collect();
+        assert_eq!(added, [("c", "z"), ("d", "y")]);
+        let mut streamed: Vec<_> = original.to_vec();
+        streamed.extend(added);
+        assert_eq!(streamed, m.rewritten(original.iter().copied()).to_vec());
+        assert!(m.with("b", "w").replaces_any(original.iter().copied()));
     }
 
     #[test]

@@ -80,24 +80,28 @@ impl Gen<'_> {
         Some(quote! {
             #pair
             // When no change replaces an entry, the list's bytes are copied as they are
-            // and the new pairs follow; otherwise the list is decoded once, and both the
-            // size pass and the write pass read the rewritten pairs.
-            let plan = mutation.rewrite(view.#list.iter());
-            let (size, count) = match &plan {
-                __mp::ListRewrite::Append(added) => {
-                    let mut size = __mp::Counter(view.#list.as_bytes().len());
-                    for (k, v) in added {
-                        write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
-                    }
-                    (size.0, view.#list.len() + added.len())
+            // and only the appended pairs are encoded; otherwise the list is decoded
+            // once, and both the size pass and the write pass read the rewritten pairs.
+            let append = !mutation.replaces_any(view.#list.iter());
+            let rebuilt = if append {
+                __mp::SmallVec::new()
+            } else {
+                mutation.rewritten(view.#list.iter())
+            };
+            let (size, count) = if append {
+                let mut size = __mp::Counter(view.#list.as_bytes().len());
+                let mut count = view.#list.len();
+                for (k, v) in mutation.appended() {
+                    write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
+                    count += 1;
                 }
-                __mp::ListRewrite::Rebuild(pairs) => {
-                    let mut size = __mp::Counter(0);
-                    for (k, v) in pairs {
-                        write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
-                    }
-                    (size.0, pairs.len())
+                (size.0, count)
+            } else {
+                let mut size = __mp::Counter(0);
+                for (k, v) in &rebuilt {
+                    write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
                 }
+                (size.0, rebuilt.len())
             };
             let _ = (size, count);
             #(#writes)*
@@ -282,15 +286,15 @@ impl Gen<'_> {
         let list = ident(fname);
         Some(quote! {
             #prefix
-            let pairs = match &plan {
-                __mp::ListRewrite::Append(added) => {
-                    __mp::write_part(out, frame, view.#list.as_bytes());
-                    added.as_slice()
+            if append {
+                __mp::write_part(out, frame, view.#list.as_bytes());
+                for (k, v) in mutation.appended() {
+                    write_pair(out, k, v).map_err(|e| e.in_field(#fname))?;
                 }
-                __mp::ListRewrite::Rebuild(pairs) => pairs.as_slice(),
-            };
-            for (k, v) in pairs {
-                write_pair(out, k, v).map_err(|e| e.in_field(#fname))?;
+            } else {
+                for (k, v) in &rebuilt {
+                    write_pair(out, k, v).map_err(|e| e.in_field(#fname))?;
+                }
             }
         })
     }

@@ -101,6 +101,17 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Borrows the next `N` bytes and advances past them, or `None` (and no move) when
+    /// the window holds fewer: generated decoders read a run of fixed-size fields as
+    /// one chunk this way, and fall back to field-by-field reads (which say which
+    /// field is cut short) when it is missing.
+    #[inline]
+    pub fn chunk<const N: usize>(&mut self) -> Option<&'a [u8; N]> {
+        let bytes = self.peek().first_chunk::<N>()?;
+        self.pos += N;
+        Some(bytes)
+    }
+
     /// Takes `n` bytes, borrowed from the frame.
     #[inline]
     pub fn bytes(&mut self, n: u64) -> Result<&'a [u8], DecodeError> {
