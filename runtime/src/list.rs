@@ -221,17 +221,39 @@ impl<'a, E: Element<'a>> Iterator for ListIter<'a, E> {
         if self.left == 0 {
             return None;
         }
-        if E::TEXT
-            && let Some(text) = &mut self.text
-        {
-            if let Some(item) = E::split_text(text) {
+        if E::TEXT {
+            if let Some(text) = &mut self.text
+                && let Some(item) = E::split_text(text)
+            {
                 self.left -= 1;
                 return Some(item);
             }
-            // The fast path cannot split this element: go on with the reader from here.
-            self.reader.seek_from_end(text.len());
-            self.text = None;
+            return self.next_slow();
         }
+        self.next_decoded()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<'a, E: Element<'a>> ListIter<'a, E> {
+    /// The next element of a text list the fast path cannot split: go on with the
+    /// reader from where the text stopped. Kept out of line so that `next` stays small
+    /// enough to inline into the caller's loop.
+    #[cold]
+    #[inline(never)]
+    fn next_slow(&mut self) -> Option<E::Item> {
+        if let Some(text) = self.text.take() {
+            self.reader.seek_from_end(text.len());
+        }
+        self.next_decoded()
+    }
+
+    /// The next element, decoded with [`Element::decode`].
+    #[inline]
+    fn next_decoded(&mut self) -> Option<E::Item> {
         // The list was checked when it was decoded, so this cannot fail; if it
         // somehow did, the iterator ends rather than panicking.
         match E::decode(&mut self.reader) {
@@ -244,10 +266,6 @@ impl<'a, E: Element<'a>> Iterator for ListIter<'a, E> {
                 None
             }
         }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
     }
 }
 
