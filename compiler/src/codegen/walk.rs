@@ -478,17 +478,20 @@ impl Gen<'_> {
     fn early_constants(&self, s: &Struct, from: usize) -> TokenStream {
         let mut out = TokenStream::new();
         let mut any = false;
+        // Skips only matter before a constant they lead to; trailing ones are dropped.
+        let mut pending = TokenStream::new();
         for f in &s.fields[from.min(s.fields.len())..] {
             let Some(n) = fixed_size(self.schema, &f.ty).filter(|_| f.condition.is_none()) else {
                 break;
             };
             let (FieldValue::Const(c), Ty::Int(i)) = (&f.value, &f.ty.kind) else {
                 let n = lit_usize(n);
-                out.extend(quote!(w.skip(#n)?;));
+                pending.extend(quote!(w.skip(#n)?;));
                 continue;
             };
             let Some(v) = const_int(c) else { break };
             any = true;
+            out.extend(std::mem::take(&mut pending));
             let m = read_method(
                 if i.signed { 'i' } else { 'u' },
                 i.bits,
