@@ -111,8 +111,8 @@ impl Gen<'_> {
 
     /// Rewriting only the request id patches its bytes in place when nothing else is
     /// computed from its value; the proxy does this for every request it multiplexes.
-    /// Returns the patch and whether it needs the decoded view (for the sizes of the
-    /// variable-size fields before the id); at a fixed offset it runs before decoding.
+    /// Returns the patch and whether it reads the decoded view (for the sizes of the
+    /// variable-size fields before the id); either way it runs after decoding.
     pub(super) fn id_patch(&self, s: &Struct) -> Option<(TokenStream, bool)> {
         let md = self.schema.metadata.as_ref()?;
         let Some(ExprKind::Field(FieldRef { field, sub })) =
