@@ -59,6 +59,7 @@ impl Gen<'_> {
         };
         quote! {
             /// Re-encodes `frame` with `mutation` applied; bytes and text are shared, not copied.
+            #[inline]
             pub fn encode_mutated(frame: &__mp::Bytes, mutation: &__mp::Mutation, out: &mut __mp::Encoded) -> ::core::result::Result<(), __mp::EncodeError> {
                 if mutation.is_empty() {
                     out.write_shared(frame);
