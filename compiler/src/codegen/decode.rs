@@ -80,7 +80,7 @@ impl Gen<'_> {
 
             impl #impl_g #name #generics {
                 #[doc = #decode_doc]
-                #[inline]
+                #[inline(always)]
                 pub fn decode(buf: &#buf_lt [u8]) -> ::core::result::Result<Self, __mp::DecodeError> {
                     let mut r = __mp::Reader::new(buf);
                     let v = Self::read(&mut r)?;
@@ -89,14 +89,17 @@ impl Gen<'_> {
                 }
 
                 #[doc(hidden)]
-                #[inline]
+                #[inline(always)]
                 pub fn read(r: &mut __mp::Reader<#reader_lt>) -> ::core::result::Result<Self, __mp::DecodeError> {
                     let mut at = "";
                     Self::read_fields(r, &mut at).map_err(|e| __mp::eval::in_field(e, at))
                 }
 
                 /// The fields of a `Self` at `r`, naming the field being read in `at`.
-                #[inline]
+                /// `decode`, `read` and this are always inlined: a view returned from an
+                /// out-of-line call is copied back in pieces its stores do not match, a
+                /// store-forwarding stall that cost more than the decode itself.
+                #[inline(always)]
                 fn read_fields(r: &mut __mp::Reader<#reader_lt>, at: &mut &'static str) -> ::core::result::Result<Self, __mp::DecodeError> {
                     #r0
                     #body
