@@ -100,11 +100,27 @@ impl Mutation {
     /// [`Mutation::apply_to`] appends).
     #[inline]
     pub fn appended(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
+        // Usually every key is set once: then each pair is its own last value, and the
+        // scans for earlier and later settings of the same key are skipped.
+        let distinct = self
+            .properties
+            .iter()
+            .enumerate()
+            .all(|(j, (k, _))| !self.properties[..j].iter().any(|(pk, _)| pk == k));
         self.properties
             .iter()
             .enumerate()
-            .filter(|(j, (k, _))| !self.properties[..*j].iter().any(|(pk, _)| pk == k))
-            .map(|(_, (k, _))| (&**k, self.last_value(k).unwrap_or_default()))
+            .filter(move |(j, (k, _))| {
+                distinct || !self.properties[..*j].iter().any(|(pk, _)| pk == k)
+            })
+            .map(move |(_, (k, v))| {
+                let v = if distinct {
+                    &**v
+                } else {
+                    self.last_value(k).unwrap_or_default()
+                };
+                (&**k, v)
+            })
     }
 }
 
@@ -146,6 +162,9 @@ mod tests {
         streamed.extend(added);
         assert_eq!(streamed, m.rewritten(original.iter().copied()).to_vec());
         assert!(m.with("b", "w").replaces_any(original.iter().copied()));
+        let distinct = Mutation::new().with("c", "x").with("d", "y");
+        let added: Vec<_> = distinct.appended().collect();
+        assert_eq!(added, [("c", "x"), ("d", "y")]);
     }
 
     #[test]
