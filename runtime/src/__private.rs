@@ -6,7 +6,7 @@ pub use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKin
 pub use crate::eval;
 pub use crate::ext::{self, Extern};
 pub use crate::framing::split_frame;
-pub use crate::list::{Element, List};
+pub use crate::list::{Element, List, split_prefixed};
 pub use crate::metadata::{MessageType, Metadata, Properties, ResponseStatus, Value};
 pub use crate::mutation::Mutation;
 pub use crate::reply::{ErrorKind, ReplyError};
@@ -16,6 +16,7 @@ pub use crate::wire::{
     put_varint, render, share, share_str, unzigzag, varint_len, write_part, zigzag,
 };
 pub use bytes::{Bytes, BytesMut};
+pub use smallvec::SmallVec;
 
 /// Implemented by every `#[derive(Codec)]` type, so a derive naming another type
 /// can say plainly when that type is not derived.

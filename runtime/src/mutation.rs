@@ -86,6 +86,44 @@ impl Mutation {
     }
 }
 
+impl Mutation {
+    /// True when some property replaces an entry of a key/value list. When none does,
+    /// the changed list is the list as it is followed by [`Mutation::appended`], so a
+    /// re-encoder can copy the list's bytes instead of re-encoding them.
+    #[inline]
+    pub fn replaces_any<'e>(&self, mut entries: impl Iterator<Item = (&'e str, &'e str)>) -> bool {
+        entries.any(|(k, _)| self.properties.iter().any(|(pk, _)| &**pk == k))
+    }
+
+    /// The pairs appended to a key/value list that no property replaces an entry of:
+    /// each key once, in first-set order, with the last value set for it (what
+    /// [`Mutation::apply_to`] appends).
+    #[inline]
+    pub fn appended(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
+        // Usually every key is set once: then each pair is its own last value, and the
+        // scans for earlier and later settings of the same key are skipped.
+        let distinct = self
+            .properties
+            .iter()
+            .enumerate()
+            .all(|(j, (k, _))| !self.properties[..j].iter().any(|(pk, _)| pk == k));
+        self.properties
+            .iter()
+            .enumerate()
+            .filter(move |(j, (k, _))| {
+                distinct || !self.properties[..*j].iter().any(|(pk, _)| pk == k)
+            })
+            .map(move |(_, (k, v))| {
+                let v = if distinct {
+                    &**v
+                } else {
+                    self.last_value(k).unwrap_or_default()
+                };
+                (&**k, v)
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +149,22 @@ mod tests {
         let built: Vec<String> = list.iter().map(|(k, v)| format!("{k}={v}")).collect();
         assert_eq!(streamed, built);
         assert_eq!(built, ["a=z", "b=2", "a=3", "c=w"]);
+    }
+
+    #[test]
+    fn appends_unless_a_key_is_replaced() {
+        let original = [("a", "1"), ("b", "2")];
+        let m = Mutation::new().with("c", "x").with("d", "y").with("c", "z");
+        assert!(!m.replaces_any(original.iter().copied()));
+        let added: Vec<_> = m.appended().collect();
+        assert_eq!(added, [("c", "z"), ("d", "y")]);
+        let mut streamed: Vec<_> = original.to_vec();
+        streamed.extend(added);
+        assert_eq!(streamed, m.rewritten(original.iter().copied()).to_vec());
+        assert!(m.with("b", "w").replaces_any(original.iter().copied()));
+        let distinct = Mutation::new().with("c", "x").with("d", "y");
+        let added: Vec<_> = distinct.appended().collect();
+        assert_eq!(added, [("c", "x"), ("d", "y")]);
     }
 
     #[test]

@@ -79,15 +79,19 @@ impl Gen<'_> {
                 fn protocol(&self) -> &'static str { PROTOCOL }
                 fn codec_name(&self) -> &'static str { CODEC_NAME }
                 fn max_frame_len(&self) -> usize { MAX_FRAME }
+                #[inline]
                 fn frame_len(&self, buf: &[u8]) -> ::core::result::Result<__mp::FrameLen, __mp::DecodeError> {
                     frame_len(buf)
                 }
+                #[inline]
                 fn decode(&self, frame: &__mp::Bytes) -> ::core::result::Result<__mp::Metadata, __mp::DecodeError> {
                     decode_metadata(frame)
                 }
+                #[inline]
                 fn peek_request_id(&self, frame: &[u8]) -> ::core::option::Option<u64> {
                     peek_request_id(frame)
                 }
+                #[inline]
                 fn encode(&self, frame: &__mp::Bytes, mutation: &__mp::Mutation, out: &mut __mp::Encoded) -> ::core::result::Result<(), __mp::EncodeError> {
                     encode_mutated(frame, mutation, out)
                 }

@@ -4,11 +4,13 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::Gen;
+use super::chunk::{Run, byte};
 use super::expr::{Ctx, Scope, pos_ident};
 use super::names::{
     docs, docs_or, endian_of, field_name, ident, int_ty, lit_usize, local, read_method,
 };
 use super::types::{aux_base, marker_name};
+use crate::check::layout::fixed_size;
 use crate::ir::visit::const_int;
 use crate::ir::{
     Expr, ExprKind, Field, FieldRange, FieldValue, IntTy, Len, Prefix, Struct, Ty, Type, TypeId,
@@ -35,11 +37,40 @@ impl Gen<'_> {
                 let d = docs(&self.field_docs(id, s, i));
                 quote!(#d pub #n: #t,)
             });
-        let body = self.read_body(id, s);
         let (impl_g, buf_lt, reader_lt) = if generics.is_empty() {
             (quote!(), quote!(), quote!('_))
         } else {
             (quote!(<'a>), quote!('a), quote!('a))
+        };
+        let runs = self.runs(s, false);
+        let body = self.read_body(id, s, &runs);
+        let each = if runs.is_empty() {
+            quote!()
+        } else {
+            let slow = self.read_body(id, s, &[]);
+            quote! {
+                /// `read_fields` one field at a time: for windows too short for a whole
+                /// chunk (always an error), so that the error names the field cut short.
+                #[doc(hidden)]
+                #[inline]
+                pub fn read_each(r: &mut __mp::Reader<#reader_lt>, at: &mut &'static str) -> ::core::result::Result<Self, __mp::DecodeError> {
+                    #slow
+                }
+
+                /// `read_each` from `r`, with the field path applied; returns the reader
+                /// too, so that the fast path's reader never has its address taken.
+                #[cold]
+                fn read_each_from(mut r: __mp::Reader<#reader_lt>) -> (::core::result::Result<Self, __mp::DecodeError>, __mp::Reader<#reader_lt>) {
+                    let mut at = "";
+                    let read = Self::read_each(&mut r, &mut at).map_err(|e| __mp::eval::in_field(e, at));
+                    (read, r)
+                }
+            }
+        };
+        let r0 = if runs.is_empty() {
+            quote!()
+        } else {
+            quote!(let r0 = *r;)
         };
         let decode_doc = format!(" Decodes a complete `{sname}` from `buf`, borrowing from it.");
         quote! {
@@ -49,6 +80,7 @@ impl Gen<'_> {
 
             impl #impl_g #name #generics {
                 #[doc = #decode_doc]
+                #[inline(always)]
                 pub fn decode(buf: &#buf_lt [u8]) -> ::core::result::Result<Self, __mp::DecodeError> {
                     let mut r = __mp::Reader::new(buf);
                     let v = Self::read(&mut r)?;
@@ -57,14 +89,23 @@ impl Gen<'_> {
                 }
 
                 #[doc(hidden)]
+                #[inline(always)]
                 pub fn read(r: &mut __mp::Reader<#reader_lt>) -> ::core::result::Result<Self, __mp::DecodeError> {
                     let mut at = "";
                     Self::read_fields(r, &mut at).map_err(|e| __mp::eval::in_field(e, at))
                 }
 
+                /// The fields of a `Self` at `r`, naming the field being read in `at`.
+                /// `decode`, `read` and this are always inlined: a view returned from an
+                /// out-of-line call is copied back in pieces its stores do not match, a
+                /// store-forwarding stall that cost more than the decode itself.
+                #[inline(always)]
                 fn read_fields(r: &mut __mp::Reader<#reader_lt>, at: &mut &'static str) -> ::core::result::Result<Self, __mp::DecodeError> {
+                    #r0
                     #body
                 }
+
+                #each
             }
         }
     }
@@ -94,12 +135,22 @@ impl Gen<'_> {
         }
     }
 
-    fn read_body(&self, id: TypeId, s: &Struct) -> TokenStream {
+    /// The body of `read_fields`; with `runs`, each run of fixed-size fields is read
+    /// as one chunk (see `chunk.rs`), starting over with `read_each` from `r0` when
+    /// the window is too short for one.
+    fn read_body(&self, id: TypeId, s: &Struct, runs: &[Run]) -> TokenStream {
         let sc = Scope::of(Ctx::View, id, s, vec![false; s.fields.len()]);
         let positions = needed_positions(s);
         let sname = &self.schema.ty(id).name.name;
         let mut stmts = vec![quote!(*at = "";)];
-        for (i, f) in s.fields.iter().enumerate() {
+        let mut i = 0;
+        while i < s.fields.len() {
+            if let Some(run) = runs.iter().find(|r| r.first == i) {
+                stmts.push(self.read_run(s, run, &positions, &sc));
+                i = run.end;
+                continue;
+            }
+            let f = &s.fields[i];
             let fname = field_name(s, i);
             stmts.push(quote!(*at = #fname;));
             let p = pos_ident(i);
@@ -113,6 +164,7 @@ impl Gen<'_> {
                 _ => stmts.push(quote!(let #l = #read;)),
             }
             stmts.push(self.decode_checks(s, i, &sc));
+            i += 1;
         }
         let end = pos_ident(s.fields.len());
         if positions[s.fields.len()] {
@@ -133,6 +185,86 @@ impl Gen<'_> {
         quote! {
             #(#stmts)*
             ::core::result::Result::Ok(Self { #(#inits)* })
+        }
+    }
+
+    /// A run of fixed-size fields read as one chunk, each field decoded from its bytes
+    /// and checked as `read_each` checks it, at the same offsets.
+    fn read_run(&self, s: &Struct, run: &Run, positions: &[bool], sc: &Scope<'_>) -> TokenStream {
+        let mut used = vec![false; run.size as usize];
+        let mut steps = TokenStream::new();
+        for (j, f) in s.fields.iter().enumerate().take(run.end).skip(run.first) {
+            let fname = field_name(s, j);
+            let at = run.offset(j);
+            let size = fixed_size(self.schema, &f.ty).unwrap_or(0);
+            let pos = if at == 0 {
+                quote!(p_run)
+            } else {
+                let off = lit_usize(at);
+                quote!(p_run + #off)
+            };
+            steps.extend(quote!(*at = #fname;));
+            if positions[j] {
+                let p = pos_ident(j);
+                steps.extend(quote!(let #p = #pos;));
+            }
+            if !matches!(f.ty.kind, Ty::Pad(_)) {
+                Self::use_bytes(&mut used, at, size);
+                let l = local(s, j);
+                let value = self.chunk_value(&f.ty, at, pos);
+                steps.extend(quote!(let #l = #value;));
+            }
+            steps.extend(self.decode_checks(s, j, sc));
+        }
+        let pat = Self::chunk_pattern(run, &used);
+        let n = Self::run_len(run);
+        quote! {
+            let p_run = r.pos();
+            let ::core::option::Option::Some(&#pat) = r.chunk::<#n>() else {
+                let (read, each) = Self::read_each_from(r0);
+                *r = each;
+                *at = "";
+                return read;
+            };
+            let _ = p_run;
+            #steps
+        }
+    }
+
+    /// A field's value from a chunk's bytes at `at`; `pos` is its offset in the frame.
+    fn chunk_value(&self, ty: &Type, at: u64, pos: TokenStream) -> TokenStream {
+        let b = byte(at);
+        match &ty.kind {
+            Ty::Int(i) => self.int_from_chunk(i, at),
+            Ty::Float { bits, endian } => self.float_from_chunk(*bits, *endian, at),
+            Ty::Bool => quote! {
+                match #b {
+                    0 => false,
+                    1 => true,
+                    found => return ::core::result::Result::Err(
+                        __mp::DecodeError::new(#pos, __mp::DecodeErrorKind::Bool { found })),
+                }
+            },
+            Ty::Named(id) => match &self.schema.ty(*id).kind {
+                TypeKind::Enum(e) => {
+                    let raw = self.int_from_chunk(&e.repr, at);
+                    self.enum_from_raw_expr(*id, raw, pos, false)
+                }
+                TypeKind::Bits(b) => {
+                    let repr = IntTy {
+                        signed: false,
+                        ..b.repr
+                    };
+                    let raw = self.int_from_chunk(&repr, at);
+                    let n = self.owned_name(*id);
+                    quote! {
+                        #n::from_raw(#raw).map_err(|(member, kind)| __mp::eval::in_field(
+                            __mp::DecodeError::new(#pos, kind), member))?
+                    }
+                }
+                _ => quote!(()),
+            },
+            _ => quote!(()),
         }
     }
 

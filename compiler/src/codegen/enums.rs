@@ -235,6 +235,7 @@ impl Gen<'_> {
 
             impl #name {
                 /// Unpacks the members from the raw integer, naming the member that is invalid.
+                #[inline]
                 pub fn from_raw(raw: #raw) -> ::core::result::Result<Self, (&'static str, __mp::DecodeErrorKind)> {
                     #unpack
                 }
@@ -245,6 +246,7 @@ impl Gen<'_> {
                 }
 
                 #[doc(hidden)]
+                #[inline]
                 pub fn read(r: &mut __mp::Reader<'_>) -> ::core::result::Result<Self, __mp::DecodeError> {
                     let start = r.pos();
                     let raw = r.#read()?;
@@ -252,6 +254,7 @@ impl Gen<'_> {
                 }
 
                 #[doc(hidden)]
+                #[inline]
                 pub fn walk(w: &mut __mp::Walk<'_>) -> ::core::result::Result<Self, __mp::Stop> {
                     let raw = w.#read()?;
                     Self::from_raw(raw).map_err(|(_, kind)| w.error(kind))

@@ -86,10 +86,16 @@ impl Gen<'_> {
                 .map(|p| self.property(s, p, &sc))
                 .collect()
         });
-        let mut_props = if props.is_empty() {
-            quote!()
+        let (mut_props, push) = if props.is_empty() {
+            (quote!(), quote!())
         } else {
-            quote!(mut)
+            (
+                quote!(mut),
+                quote! {{
+                    let properties = &mut metadata.properties;
+                    #(#props)*
+                }},
+            )
         };
         let frame_used = md.is_some_and(|m| {
             m.properties.iter().any(|p| match p {
@@ -112,23 +118,27 @@ impl Gen<'_> {
         };
         quote! {
             /// Decodes a frame's routing metadata; text values share the frame's memory.
+            #[inline]
             pub fn decode_metadata(frame: &__mp::Bytes) -> ::core::result::Result<__mp::Metadata, __mp::DecodeError> {
                 let view = #view::decode(frame)?;
                 metadata_of(&view, frame)
             }
 
             /// The routing metadata of a decoded frame; `frame` is the buffer `view` borrows from.
+            #[inline]
             pub fn metadata_of(view: &#view #g, #frame_arg: &__mp::Bytes) -> ::core::result::Result<__mp::Metadata, __mp::DecodeError> {
                 #binds
-                let #mut_props properties = __mp::Properties::new();
-                #(#props)*
-                ::core::result::Result::Ok(__mp::Metadata {
+                // The properties are pushed into the metadata in place: moving a built
+                // `Properties` (about 1 KiB inline) into it cost a copy per frame.
+                let #mut_props metadata = __mp::Metadata {
                     message_type: #message_type,
                     request_id: #request_id,
                     stream_id: #stream_id,
                     response_status: #status,
-                    properties,
-                })
+                    properties: __mp::Properties::new(),
+                };
+                #push
+                ::core::result::Result::Ok(metadata)
             }
         }
     }

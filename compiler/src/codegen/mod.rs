@@ -2,6 +2,7 @@
 //! borrowed view and an owned type per struct, enums and bit groups, and for
 //! the frame `frame_len`, `decode_metadata` and a `Codec` implementation.
 
+mod chunk;
 mod codec;
 mod decode;
 mod encode;

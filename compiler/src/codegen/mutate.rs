@@ -62,15 +62,47 @@ impl Gen<'_> {
         let pair = self.pair_writer(key, value)?;
         let fname = field_name(s, mutated.field);
         let list = ident(fname);
+        if !copies_verbatim(key) || !copies_verbatim(value) {
+            return Some(quote! {
+                #pair
+                // The list is decoded once; both the size pass and the write pass read `pairs`.
+                let pairs = mutation.rewritten(view.#list.iter());
+                let mut size = __mp::Counter(0);
+                for (k, v) in &pairs {
+                    write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
+                }
+                let (size, count) = (size.0, pairs.len());
+                let _ = (size, count);
+                #(#writes)*
+                ::core::result::Result::Ok(())
+            });
+        }
         Some(quote! {
             #pair
-            // The list is decoded once; both the size pass and the write pass read `pairs`.
-            let pairs = mutation.rewritten(view.#list.iter());
-            let mut size = __mp::Counter(0);
-            for (k, v) in &pairs {
-                write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
-            }
-            let (size, count) = (size.0, pairs.len());
+            // When no change replaces an entry, the list's bytes are copied as they are
+            // and only the appended pairs are encoded; otherwise the list is decoded
+            // once, and both the size pass and the write pass read the rewritten pairs.
+            let append = !mutation.replaces_any(view.#list.iter());
+            let rebuilt = if append {
+                __mp::SmallVec::new()
+            } else {
+                mutation.rewritten(view.#list.iter())
+            };
+            let (size, count) = if append {
+                let mut size = __mp::Counter(view.#list.as_bytes().len());
+                let mut count = view.#list.len();
+                for (k, v) in mutation.appended() {
+                    write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
+                    count += 1;
+                }
+                (size.0, count)
+            } else {
+                let mut size = __mp::Counter(0);
+                for (k, v) in &rebuilt {
+                    write_pair(&mut size, k, v).map_err(|e| e.in_field(#fname))?;
+                }
+                (size.0, rebuilt.len())
+            };
             let _ = (size, count);
             #(#writes)*
             ::core::result::Result::Ok(())
@@ -79,8 +111,8 @@ impl Gen<'_> {
 
     /// Rewriting only the request id patches its bytes in place when nothing else is
     /// computed from its value; the proxy does this for every request it multiplexes.
-    /// Returns the patch and whether it needs the decoded view (for the sizes of the
-    /// variable-size fields before the id); at a fixed offset it runs before decoding.
+    /// Returns the patch and whether it reads the decoded view (for the sizes of the
+    /// variable-size fields before the id); either way it runs after decoding.
     pub(super) fn id_patch(&self, s: &Struct) -> Option<(TokenStream, bool)> {
         let md = self.schema.metadata.as_ref()?;
         let Some(ExprKind::Field(FieldRef { field, sub })) =
@@ -123,11 +155,11 @@ impl Gen<'_> {
         let patch = quote! {
             if let (true, ::core::option::Option::Some(id)) = (mutation.properties.is_empty(), mutation.request_id) {
                 let off: usize = #(#terms)+*;
-                if let (::core::option::Option::Some(head), true) = (frame.get(..off), frame.len() >= off + #n) {
+                if let (::core::option::Option::Some(head), ::core::option::Option::Some(rest)) = (frame.get(..off), frame.get(off + #n..)) {
                     let id = __mp::eval::fit::<#t>(i128::from(id), #max)?;
                     out.write_slice(head);
                     out.write_slice(&id.#m());
-                    out.write_shared(&frame.slice(off + #n..));
+                    __mp::write_part(out, frame, rest);
                     return ::core::result::Result::Ok(());
                 }
             }
@@ -240,10 +272,29 @@ impl Gen<'_> {
             Len::Nul => return None,
         };
         let fname = field_name(s, i);
+        let Ty::KvList { key, value, .. } = &s.fields[i].ty.kind else {
+            return None;
+        };
+        if !copies_verbatim(key) || !copies_verbatim(value) {
+            return Some(quote! {
+                #prefix
+                for (k, v) in &pairs {
+                    write_pair(out, k, v).map_err(|e| e.in_field(#fname))?;
+                }
+            });
+        }
+        let list = ident(fname);
         Some(quote! {
             #prefix
-            for (k, v) in &pairs {
-                write_pair(out, k, v).map_err(|e| e.in_field(#fname))?;
+            if append {
+                __mp::write_part(out, frame, view.#list.as_bytes());
+                for (k, v) in mutation.appended() {
+                    write_pair(out, k, v).map_err(|e| e.in_field(#fname))?;
+                }
+            } else {
+                for (k, v) in &rebuilt {
+                    write_pair(out, k, v).map_err(|e| e.in_field(#fname))?;
+                }
             }
         })
     }
@@ -397,4 +448,17 @@ fn value_depends_on(e: &crate::ir::Expr, field: usize) -> bool {
         _ => {}
     });
     hit
+}
+
+/// True when a list part's bytes, as decoded, are exactly what encoding its value
+/// writes: text with an integer length prefix or a NUL terminator (a varint prefix
+/// may have been written longer than needed, so it is re-encoded instead).
+fn copies_verbatim(ty: &Type) -> bool {
+    matches!(
+        &ty.kind,
+        Ty::Bytes {
+            len: Len::SizePrefix(Prefix::Int(_)) | Len::Nul,
+            ..
+        }
+    )
 }

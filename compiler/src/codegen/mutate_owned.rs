@@ -11,12 +11,12 @@ impl Gen<'_> {
     pub(super) fn emit_mutate(&self, id: TypeId, s: &Struct) -> TokenStream {
         let view = self.view_name(id);
         let message = self.owned_name(id);
-        // An id at a fixed offset is patched before decoding, one after variable-size
-        // fields once the view gives its offset.
-        let (id_patch, view_patch) = match self.id_patch(s) {
-            Some((patch, false)) => (patch, quote!()),
-            Some((patch, true)) => (quote!(), patch),
-            None => (quote!(), quote!()),
+        // The id is patched once the frame has decoded (so a frame that would not
+        // decode is refused, as every other re-encode refuses it); the view gives its
+        // offset when variable-size fields come before it.
+        let view_patch = match self.id_patch(s) {
+            Some((patch, _)) => patch,
+            None => quote!(),
         };
         let md = self.schema.metadata.as_ref();
         let set_id = match md
@@ -59,12 +59,12 @@ impl Gen<'_> {
         };
         quote! {
             /// Re-encodes `frame` with `mutation` applied; bytes and text are shared, not copied.
+            #[inline]
             pub fn encode_mutated(frame: &__mp::Bytes, mutation: &__mp::Mutation, out: &mut __mp::Encoded) -> ::core::result::Result<(), __mp::EncodeError> {
                 if mutation.is_empty() {
                     out.write_shared(frame);
                     return ::core::result::Result::Ok(());
                 }
-                #id_patch
                 let view = #view::decode(frame)?;
                 #view_patch
                 #rest

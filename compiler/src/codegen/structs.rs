@@ -6,10 +6,10 @@ use quote::{format_ident, quote};
 
 use super::Gen;
 use super::expr::{Ctx, Scope};
-use super::names::{docs, ident};
+use super::names::{docs, endian_of, ident, int_ty, lit_usize};
 use super::types::{aux_base, marker_name};
 use crate::check::layout::unwalkable;
-use crate::ir::{RustTy, Ty, Type, TypeId, TypeKind};
+use crate::ir::{Endian, Len, Prefix, RustTy, Ty, Type, TypeId, TypeKind};
 
 impl Gen<'_> {
     /// All items for a struct.
@@ -174,6 +174,29 @@ impl Gen<'_> {
         } else {
             quote!()
         };
+        let split = parts
+            .iter()
+            .map(|(t, _, _)| self.split_text_part(t))
+            .collect::<Option<Vec<_>>>()
+            .filter(|_| !text.is_empty())
+            .map(|splits| {
+                let names = [quote!(k), quote!(v)];
+                let names = &names[..splits.len()];
+                let item = if let [one] = names {
+                    quote!(#one)
+                } else {
+                    quote!((#(#names),*))
+                };
+                quote! {
+                    #[inline]
+                    fn split_text(text: &mut &'a str) -> ::core::option::Option<Self::Item> {
+                        let mut t = *text;
+                        #(let #names = #splits;)*
+                        *text = t;
+                        ::core::option::Option::Some(#item)
+                    }
+                }
+            });
         let walkable = parts
             .iter()
             .all(|(t, _, _)| unwalkable(self.schema, t).is_none());
@@ -202,10 +225,13 @@ impl Gen<'_> {
                 type Item = #item_v;
                 #text
 
+                #[inline]
                 fn decode(r: &mut __mp::Reader<'a>) -> ::core::result::Result<Self::Item, __mp::DecodeError> {
                     let item = #read;
                     ::core::result::Result::Ok(item)
                 }
+
+                #split
             }
 
             impl #m {
@@ -224,5 +250,32 @@ impl Gen<'_> {
                 #walk
             }
         }
+    }
+
+    /// The text fast path for one part of a list element (see `Element::split_text`):
+    /// a string with an unsigned integer length prefix; `None` for anything else.
+    fn split_text_part(&self, ty: &Type) -> Option<TokenStream> {
+        let Ty::Bytes {
+            text: true,
+            len: Len::SizePrefix(Prefix::Int(i)),
+        } = &ty.kind
+        else {
+            return None;
+        };
+        if i.signed {
+            return None;
+        }
+        let n = lit_usize(u64::from(i.bits / 8));
+        let t = int_ty(i);
+        let from = match endian_of(self.schema, i.endian) {
+            Endian::Big => quote!(from_be_bytes),
+            Endian::Little => quote!(from_le_bytes),
+        };
+        let len = if i.bits == 64 {
+            quote!(#t::#from(b))
+        } else {
+            quote!(u64::from(#t::#from(b)))
+        };
+        Some(quote!(__mp::split_prefixed::<#n>(&mut t, |b| #len)?))
     }
 }

@@ -5,13 +5,16 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::Gen;
+use super::chunk::{Run, byte};
 use super::expr::{Ctx, Scope, pos_ident};
 use super::names::{endian_of, field_name, lit_usize, local, read_method};
 use super::types::{aux_base, marker_name};
 use crate::check::FramePlan;
 use crate::check::layout::{fixed_size, unwalkable};
 use crate::ir::visit::{const_int, field_refs, len_expr};
-use crate::ir::{Expr, FieldValue, Len, Pattern, Prefix, Struct, Ty, Type, TypeId, TypeKind};
+use crate::ir::{
+    Expr, FieldValue, IntTy, Len, Pattern, Prefix, Struct, Ty, Type, TypeId, TypeKind,
+};
 
 impl Gen<'_> {
     /// True when `frame_len` can skip over a struct without decoding it.
@@ -27,14 +30,139 @@ impl Gen<'_> {
         let g = self.view_generics(id);
         let ig = if g.is_empty() { quote!() } else { quote!(<'a>) };
         let body = self.walk_fields(id, s, 0, s.fields.len(), &[]);
+        let runs = self.runs(s, true);
+        if runs.is_empty() {
+            return quote! {
+                impl #ig #name #g {
+                    #[doc(hidden)]
+                    #[inline]
+                    pub fn walk(w: &mut __mp::Walk<'_>) -> ::core::result::Result<(), __mp::Stop> {
+                        #body
+                        ::core::result::Result::Ok(())
+                    }
+                }
+            };
+        }
+        let fast = self.walk_chunked(id, s, &runs);
         quote! {
             impl #ig #name #g {
                 #[doc(hidden)]
+                #[inline]
                 pub fn walk(w: &mut __mp::Walk<'_>) -> ::core::result::Result<(), __mp::Stop> {
+                    let w0 = *w;
+                    #fast
+                    ::core::result::Result::Ok(())
+                }
+
+                /// `walk` one field at a time: for buffers too short for a whole chunk,
+                /// so that they are answered exactly as far as their bytes go.
+                #[doc(hidden)]
+                #[inline(never)]
+                pub fn walk_each(w: &mut __mp::Walk<'_>) -> ::core::result::Result<(), __mp::Stop> {
                     #body
                     ::core::result::Result::Ok(())
                 }
             }
+        }
+    }
+
+    /// Walk code that reads each run of fixed-size fields as one chunk (see `chunk.rs`),
+    /// starting over with `walk_each` from `w0` when the buffer is too short for one.
+    fn walk_chunked(&self, id: TypeId, s: &Struct, runs: &[Run]) -> TokenStream {
+        let needed = walk_needed(s, &[]);
+        let mut out = TokenStream::new();
+        let mut i = 0;
+        while i < s.fields.len() {
+            let Some(run) = runs.iter().find(|r| r.first == i) else {
+                out.extend(self.walk_fields(id, s, i, i + 1, &[]));
+                i += 1;
+                continue;
+            };
+            let mut used = vec![false; run.size as usize];
+            let mut steps = TokenStream::new();
+            for (j, f) in s.fields.iter().enumerate().take(run.end).skip(run.first) {
+                let int_const =
+                    matches!(f.value, FieldValue::Const(_)) && matches!(f.ty.kind, Ty::Int(_));
+                if !needed[j] && !int_const {
+                    continue;
+                }
+                let at = run.offset(j);
+                let size = fixed_size(self.schema, &f.ty).unwrap_or(0);
+                Self::use_bytes(&mut used, at, size);
+                let l = local(s, j);
+                let value = self.walk_chunk_value(&f.ty, at, size);
+                let check = self.walk_const_check(f, &l);
+                let start = if at == 0 {
+                    quote!(run_start)
+                } else {
+                    let at = proc_macro2::Literal::u64_suffixed(at);
+                    quote!(run_start + #at)
+                };
+                steps.extend(quote! {
+                    let start = #start;
+                    let #l = #value;
+                    let _ = start;
+                    #check
+                });
+            }
+            let pat = Self::chunk_pattern(run, &used);
+            let n = Self::run_len(run);
+            out.extend(quote! {
+                let run_start = w.pos();
+                let ::core::option::Option::Some(#pat) = w.chunk::<#n>() else {
+                    let mut each = w0;
+                    let walked = Self::walk_each(&mut each);
+                    *w = each;
+                    return walked;
+                };
+                let _ = run_start;
+                #steps
+            });
+            i = run.end;
+        }
+        out
+    }
+
+    /// A field's value from a chunk's bytes at `at` (`start` is its offset in the frame).
+    fn walk_chunk_value(&self, ty: &Type, at: u64, size: u64) -> TokenStream {
+        let b = byte(at);
+        match &ty.kind {
+            Ty::Int(i) => self.int_from_chunk(i, at),
+            Ty::Float { bits, endian } => self.float_from_chunk(*bits, *endian, at),
+            Ty::Bool => quote! {
+                match #b {
+                    0 => false,
+                    1 => true,
+                    found => return ::core::result::Result::Err(__mp::Stop::Error(
+                        __mp::DecodeError::new(start as usize, __mp::DecodeErrorKind::Bool { found }))),
+                }
+            },
+            Ty::Named(id) => match &self.schema.ty(*id).kind {
+                TypeKind::Enum(e) => {
+                    let raw = self.int_from_chunk(&e.repr, at);
+                    let end = proc_macro2::Literal::u64_suffixed(size);
+                    self.enum_from_raw_expr(*id, raw, quote!((start + #end) as usize), true)
+                }
+                TypeKind::Bits(b) => {
+                    let repr = IntTy {
+                        signed: false,
+                        ..b.repr
+                    };
+                    let raw = self.int_from_chunk(&repr, at);
+                    let n = self.owned_name(*id);
+                    let end = proc_macro2::Literal::u64_suffixed(size);
+                    quote! {
+                        #n::from_raw(#raw).map_err(|(_, kind)| __mp::Stop::Error(
+                            __mp::DecodeError::new((start + #end) as usize, kind)))?
+                    }
+                }
+                _ => quote!(()),
+            },
+            Ty::Bytes { .. } => {
+                let bytes = (at..at + size).map(byte);
+                quote!([#(#bytes),*])
+            }
+            _ => quote!(()),
         }
     }
 
@@ -306,10 +434,12 @@ impl Gen<'_> {
                 let fname = field_name(s, *field);
                 quote! {
                     #doc
+                    #[inline]
                     pub fn frame_len(buf: &[u8]) -> ::core::result::Result<__mp::FrameLen, __mp::DecodeError> {
                         __mp::conclude(frame_end(buf))
                     }
 
+                    #[inline]
                     fn frame_end(buf: &[u8]) -> ::core::result::Result<__mp::FrameLen, __mp::Stop> {
                         let mut walk = __mp::Walk::new(buf);
                         let w = &mut walk;
@@ -331,6 +461,7 @@ impl Gen<'_> {
             }
             _ => quote! {
                 #doc
+                #[inline]
                 pub fn frame_len(buf: &[u8]) -> ::core::result::Result<__mp::FrameLen, __mp::DecodeError> {
                     let mut w = __mp::Walk::new(buf);
                     let walked = #view::walk(&mut w);
@@ -347,17 +478,20 @@ impl Gen<'_> {
     fn early_constants(&self, s: &Struct, from: usize) -> TokenStream {
         let mut out = TokenStream::new();
         let mut any = false;
+        // Skips only matter before a constant they lead to; trailing ones are dropped.
+        let mut pending = TokenStream::new();
         for f in &s.fields[from.min(s.fields.len())..] {
             let Some(n) = fixed_size(self.schema, &f.ty).filter(|_| f.condition.is_none()) else {
                 break;
             };
             let (FieldValue::Const(c), Ty::Int(i)) = (&f.value, &f.ty.kind) else {
                 let n = lit_usize(n);
-                out.extend(quote!(w.skip(#n)?;));
+                pending.extend(quote!(w.skip(#n)?;));
                 continue;
             };
             let Some(v) = const_int(c) else { break };
             any = true;
+            out.extend(std::mem::take(&mut pending));
             let m = read_method(
                 if i.signed { 'i' } else { 'u' },
                 i.bits,

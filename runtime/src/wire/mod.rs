@@ -62,7 +62,7 @@ pub fn put_varint<S: Sink + ?Sized>(out: &mut S, mut v: u64) {
 #[inline]
 pub fn write_part<S: Sink + ?Sized>(out: &mut S, frame: &Bytes, part: &[u8]) {
     if part.len() >= SHARE_MIN {
-        out.write_shared(&share(frame, part));
+        out.write_owned(share(frame, part));
     } else {
         out.write_slice(part);
     }

@@ -101,6 +101,17 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Borrows the next `N` bytes and advances past them, or `None` (and no move) when
+    /// the window holds fewer: generated decoders read a run of fixed-size fields as
+    /// one chunk this way, and fall back to field-by-field reads (which say which
+    /// field is cut short) when it is missing.
+    #[inline]
+    pub fn chunk<const N: usize>(&mut self) -> Option<&'a [u8; N]> {
+        let bytes = self.peek().first_chunk::<N>()?;
+        self.pos += N;
+        Some(bytes)
+    }
+
     /// Takes `n` bytes, borrowed from the frame.
     #[inline]
     pub fn bytes(&mut self, n: u64) -> Result<&'a [u8], DecodeError> {
@@ -260,6 +271,21 @@ impl<'a> Reader<'a> {
                 },
             )
         })
+    }
+
+    /// The unread part of the window as text, when [`Reader::with_text`] found it
+    /// (or an enclosing window) to be UTF-8 and it starts and ends at character
+    /// boundaries.
+    #[inline]
+    pub fn text(&self) -> Option<&'a str> {
+        let (text, at) = self.text?;
+        text.get(self.pos.checked_sub(at)?..self.end.checked_sub(at)?)
+    }
+
+    /// Moves to `left` bytes before the end of the window (clamped to the window).
+    #[inline]
+    pub(crate) fn seek_from_end(&mut self, left: usize) {
+        self.pos = self.end.saturating_sub(left).max(self.pos);
     }
 
     /// Checks the whole window for UTF-8 once, so that text fields inside it (the

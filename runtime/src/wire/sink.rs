@@ -15,6 +15,13 @@ pub trait Sink {
         self.write_slice(src);
     }
 
+    /// Appends bytes the sink may keep, handing over the reference: a sink that keeps
+    /// it saves the reference count update of [`Sink::write_shared`]'s clone.
+    #[inline]
+    fn write_owned(&mut self, src: Bytes) {
+        self.write_shared(&src);
+    }
+
     /// Bytes written so far; alignment is measured from the frame's first byte.
     fn position(&self) -> usize;
 }
@@ -52,6 +59,11 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     #[inline]
     fn write_shared(&mut self, src: &Bytes) {
         (**self).write_shared(src);
+    }
+
+    #[inline]
+    fn write_owned(&mut self, src: Bytes) {
+        (**self).write_owned(src);
     }
 
     #[inline]
@@ -227,9 +239,17 @@ impl Sink for Encoded {
             self.write_slice(src);
             return;
         }
+        self.write_owned(src.clone());
+    }
+
+    fn write_owned(&mut self, src: Bytes) {
+        if src.len() < SHARE_MIN {
+            self.write_slice(&src);
+            return;
+        }
         self.flush();
-        self.parts.push(src.clone());
         self.len += src.len();
+        self.parts.push(src);
         self.shared += 1;
     }
 

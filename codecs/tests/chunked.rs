@@ -1,0 +1,166 @@
+//! The chunked fast paths of the generated code (a run of fixed-size fields read as one
+//! chunk, see `compiler/src/codegen/chunk.rs`) answer exactly what the field-by-field
+//! reads answer, on valid frames, on every prefix of one and on damaged ones: the same
+//! values, the same `frame_len`, the same errors (offset, field path and kind).
+
+use bytes::Bytes;
+use mproto_codecs::{awesomerpc, dubbo, thrift};
+use mproto_runtime::__private::{DecodeError, FrameLen, Reader, Stop, Walk, conclude, eval};
+use proptest::prelude::*;
+
+/// `decode`, one field at a time.
+fn decode_each<'a, T>(
+    buf: &'a [u8],
+    read_each: impl FnOnce(&mut Reader<'a>, &mut &'static str) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    let mut r = Reader::new(buf);
+    let mut at = "";
+    let v = read_each(&mut r, &mut at).map_err(|e| eval::in_field(e, at))?;
+    r.finish()?;
+    Ok(v)
+}
+
+/// What a walk finds for `buf`.
+fn walked(
+    buf: &[u8],
+    walk: impl FnOnce(&mut Walk<'_>) -> Result<(), Stop>,
+) -> Result<FrameLen, DecodeError> {
+    let mut w = Walk::new(buf);
+    let result = walk(&mut w);
+    conclude(result.map(|()| w.end()))
+}
+
+/// Every prefix of `frame`, `frame` with byte `at` replaced by `by`, and `frame` with
+/// `by` appended.
+fn variants(frame: &[u8], at: usize, by: u8) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = (0..=frame.len()).map(|n| frame[..n].to_vec()).collect();
+    if !frame.is_empty() {
+        let mut damaged = frame.to_vec();
+        damaged[at % frame.len()] = by;
+        out.push(damaged);
+    }
+    let mut longer = frame.to_vec();
+    longer.push(by);
+    out.push(longer);
+    out
+}
+
+fn check_awesomerpc(buf: &[u8]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(
+        awesomerpc::MessageRef::decode(buf),
+        decode_each(buf, awesomerpc::MessageRef::read_each)
+    );
+    prop_assert_eq!(
+        walked(buf, awesomerpc::MessageRef::walk),
+        walked(buf, awesomerpc::MessageRef::walk_each)
+    );
+    Ok(())
+}
+
+fn check_dubbo(buf: &[u8]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(
+        dubbo::MessageRef::decode(buf),
+        decode_each(buf, dubbo::MessageRef::read_each)
+    );
+    prop_assert_eq!(
+        walked(buf, dubbo::MessageRef::walk),
+        walked(buf, dubbo::MessageRef::walk_each)
+    );
+    Ok(())
+}
+
+fn check_thrift(buf: &[u8]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(
+        thrift::MessageRef::decode(buf),
+        decode_each(buf, thrift::MessageRef::read_each)
+    );
+    Ok(())
+}
+
+fn encoded(encode: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode(&mut out);
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn awesomerpc_chunks_agree(
+        flags in any::<u8>(),
+        stream_id in proptest::option::of(any::<u32>()),
+        request_id in any::<u64>(),
+        headers in proptest::collection::vec(("[a-z]{0,6}", "[a-z0-9é]{0,10}"), 0..4),
+        body in proptest::collection::vec(any::<u8>(), 0..40),
+        at in any::<usize>(),
+        by in any::<u8>(),
+    ) {
+        let message = awesomerpc::Message {
+            flags: awesomerpc::MessageFlags {
+                kind: awesomerpc::Kind::from_raw(flags >> 5),
+                compressed: flags & 1 != 0,
+                streaming: stream_id.is_some(),
+            },
+            status: awesomerpc::Status::from_raw(flags),
+            request_id,
+            stream_id,
+            headers: headers.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            body: Bytes::from(body),
+            ..Default::default()
+        };
+        let bytes = encoded(|out| message.encode(out).unwrap());
+        for buf in variants(&bytes, at, by) {
+            check_awesomerpc(&buf)?;
+        }
+    }
+
+    #[test]
+    fn dubbo_chunks_agree(
+        flags in any::<u8>(),
+        status in any::<u8>(),
+        request_id in any::<u64>(),
+        body in proptest::collection::vec(any::<u8>(), 0..40),
+        at in any::<usize>(),
+        by in any::<u8>(),
+    ) {
+        let message = dubbo::Message {
+            flags: dubbo::MessageFlags::from_raw(flags).unwrap(),
+            status: dubbo::Status::from_raw(status),
+            request_id,
+            body: Bytes::from(body),
+        };
+        let bytes = encoded(|out| message.encode(out).unwrap());
+        for buf in variants(&bytes, at, by) {
+            check_dubbo(&buf)?;
+        }
+    }
+
+    #[test]
+    fn thrift_chunks_agree(
+        kind in 1u8..=4,
+        name in "[a-zA-Z]{0,12}",
+        seq_id in any::<u32>(),
+        body in proptest::collection::vec(any::<u8>(), 0..40),
+        at in any::<usize>(),
+        by in any::<u8>(),
+    ) {
+        let message = thrift::Message {
+            kind: thrift::MessageKind::from_raw(kind).unwrap(),
+            name: name.into(),
+            seq_id,
+            body: Bytes::from(body),
+        };
+        let bytes = encoded(|out| message.encode(out).unwrap());
+        for buf in variants(&bytes, at, by) {
+            check_thrift(&buf)?;
+        }
+    }
+
+    #[test]
+    fn random_bytes_agree(bytes in proptest::collection::vec(any::<u8>(), 0..48)) {
+        check_awesomerpc(&bytes)?;
+        check_dubbo(&bytes)?;
+        check_thrift(&bytes)?;
+    }
+}
