@@ -56,8 +56,13 @@ fn text_of<'a, E: Element<'a>>(window: Reader<'a>) -> Reader<'a> {
 
 /// A list inside a frame: validated when the frame is decoded, decoded again lazily
 /// as it is iterated, so holding it allocates nothing.
+///
+/// Kept small (the window's bytes, its text, the count: 40 bytes) because a decoded
+/// view holds it by value and is moved around whole; a larger `List` (it held a
+/// `Reader`, 80 bytes) was copied through memory in pieces its stores did not match.
 pub struct List<'a, E> {
-    reader: Reader<'a>,
+    /// The list's bytes in the frame.
+    bytes: &'a [u8],
     /// The window as text, for elements that hold text and a window that is UTF-8.
     text: Option<&'a str>,
     len: usize,
@@ -84,7 +89,7 @@ impl<'a, E: Element<'a>> List<'a, E> {
         }
         let reader = text_of::<E>(r.between(start, r.pos()));
         Ok(List {
-            reader,
+            bytes: reader.peek(),
             text: if E::TEXT { reader.text() } else { None },
             len,
             _element: PhantomData,
@@ -109,7 +114,7 @@ impl<'a, E: Element<'a>> List<'a, E> {
             }
             if rest.is_empty() {
                 return Ok(List {
-                    reader: window,
+                    bytes: window.peek(),
                     text,
                     len,
                     _element: PhantomData,
@@ -129,7 +134,7 @@ impl<'a, E: Element<'a>> List<'a, E> {
             len += 1;
         }
         Ok(List {
-            reader: full,
+            bytes: full.peek(),
             text,
             len,
             _element: PhantomData,
@@ -151,14 +156,14 @@ impl<'a, E: Element<'a>> List<'a, E> {
     /// The list's bytes in the frame.
     #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
-        self.reader.peek()
+        self.bytes
     }
 
     /// Iterates over the elements.
     #[inline]
     pub fn iter(&self) -> ListIter<'a, E> {
         ListIter {
-            reader: self.reader,
+            rest: self.bytes,
             text: self.text,
             left: self.len,
             _element: PhantomData,
@@ -195,7 +200,8 @@ where
 
 /// Iterator over a [`List`].
 pub struct ListIter<'a, E> {
-    reader: Reader<'a>,
+    /// The unread elements' bytes, when iterating with [`Element::decode`].
+    rest: &'a [u8],
     /// The unread elements as text, while the text fast path works.
     text: Option<&'a str>,
     left: usize,
@@ -205,7 +211,7 @@ pub struct ListIter<'a, E> {
 impl<'a, E> Clone for ListIter<'a, E> {
     fn clone(&self) -> Self {
         ListIter {
-            reader: self.reader,
+            rest: self.rest,
             text: self.text,
             left: self.left,
             _element: PhantomData,
@@ -246,7 +252,8 @@ impl<'a, E: Element<'a>> ListIter<'a, E> {
     #[inline(never)]
     fn next_slow(&mut self) -> Option<E::Item> {
         if let Some(text) = self.text.take() {
-            self.reader.seek_from_end(text.len());
+            let start = self.rest.len().saturating_sub(text.len());
+            self.rest = self.rest.get(start..).unwrap_or_default();
         }
         self.next_decoded()
     }
@@ -255,9 +262,12 @@ impl<'a, E: Element<'a>> ListIter<'a, E> {
     #[inline]
     fn next_decoded(&mut self) -> Option<E::Item> {
         // The list was checked when it was decoded, so this cannot fail; if it
-        // somehow did, the iterator ends rather than panicking.
-        match E::decode(&mut self.reader) {
+        // somehow did, the iterator ends rather than panicking. (Offsets in this reader
+        // are relative to the rest of the list; no error leaves this function.)
+        let mut reader = Reader::new(self.rest);
+        match E::decode(&mut reader) {
             Ok(item) => {
+                self.rest = reader.peek();
                 self.left -= 1;
                 Some(item)
             }

@@ -282,12 +282,6 @@ impl<'a> Reader<'a> {
         text.get(self.pos.checked_sub(at)?..self.end.checked_sub(at)?)
     }
 
-    /// Moves to `left` bytes before the end of the window (clamped to the window).
-    #[inline]
-    pub(crate) fn seek_from_end(&mut self, left: usize) {
-        self.pos = self.end.saturating_sub(left).max(self.pos);
-    }
-
     /// Checks the whole window for UTF-8 once, so that text fields inside it (the
     /// keys and values of a header list, say) need no validation of their own.
     #[inline]
