@@ -141,6 +141,50 @@ impl<'a, E: Element<'a>> List<'a, E> {
         })
     }
 
+    /// The list in `window`, not yet checked: it has no elements until
+    /// [`List::validated_with`] checks it. For generated decoders that check a list in
+    /// the pass that also uses its elements (building metadata, looking for replaced
+    /// keys), and fall back to the checking decode when that pass finds a problem.
+    #[doc(hidden)]
+    #[inline]
+    pub fn deferred(window: Reader<'a>) -> Self {
+        List {
+            bytes: window.peek(),
+            text: None,
+            len: 0,
+            _element: PhantomData,
+        }
+    }
+
+    /// Checks a [`List::deferred`] list the way [`List::decode_all`]'s fast path does
+    /// (the window is UTF-8 and every element splits off its text), handing each
+    /// element to `each` as it goes: one pass instead of a check and an iteration.
+    ///
+    /// `None` when the fast path cannot take the list (not text, not UTF-8, or an
+    /// element that does not split); `each` may then have seen some elements, and the
+    /// caller starts over with the checking decode, which reports what is wrong (or
+    /// accepts a list only [`Element::decode`] can read).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn validated_with(self, mut each: impl FnMut(E::Item)) -> Option<Self> {
+        if !E::TEXT {
+            return None;
+        }
+        let text = std::str::from_utf8(self.bytes).ok()?;
+        let mut rest = text;
+        let mut len = 0usize;
+        while !rest.is_empty() {
+            each(E::split_text(&mut rest)?);
+            len += 1;
+        }
+        Some(List {
+            bytes: self.bytes,
+            text: Some(text),
+            len,
+            _element: PhantomData,
+        })
+    }
+
     /// Number of elements.
     #[inline]
     pub fn len(&self) -> usize {

@@ -87,12 +87,18 @@ impl Mutation {
 }
 
 impl Mutation {
+    /// True when a change sets `key` (so it replaces an entry with that key).
+    #[inline]
+    pub fn replaces_key(&self, key: &str) -> bool {
+        self.properties.iter().any(|(pk, _)| &**pk == key)
+    }
+
     /// True when some property replaces an entry of a key/value list. When none does,
     /// the changed list is the list as it is followed by [`Mutation::appended`], so a
     /// re-encoder can copy the list's bytes instead of re-encoding them.
     #[inline]
     pub fn replaces_any<'e>(&self, mut entries: impl Iterator<Item = (&'e str, &'e str)>) -> bool {
-        entries.any(|(k, _)| self.properties.iter().any(|(pk, _)| &**pk == k))
+        entries.any(|(k, _)| self.replaces_key(k))
     }
 
     /// The pairs appended to a key/value list that no property replaces an entry of:

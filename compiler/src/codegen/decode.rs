@@ -43,11 +43,11 @@ impl Gen<'_> {
             (quote!(<'a>), quote!('a), quote!('a))
         };
         let runs = self.runs(s, false);
-        let body = self.read_body(id, s, &runs);
+        let body = self.read_body(id, s, &runs, None);
         let each = if runs.is_empty() {
             quote!()
         } else {
-            let slow = self.read_body(id, s, &[]);
+            let slow = self.read_body(id, s, &[], None);
             quote! {
                 /// `read_fields` one field at a time: for windows too short for a whole
                 /// chunk (always an error), so that the error names the field cut short.
@@ -71,6 +71,38 @@ impl Gen<'_> {
             quote!()
         } else {
             quote!(let r0 = *r;)
+        };
+        let deferred = match self.deferred_list(id, s) {
+            Some(i) => {
+                let body = self.read_body(id, s, &runs, Some(i));
+                let list = field_name(s, i);
+                let doc = format!(
+                    " `decode` with `{list}` taken unchecked and empty (`List::deferred`), for \
+                     `encode_mutated`, which checks it with `List::validated_with` in the pass \
+                     that looks for replaced keys. Errors carry no field path: on any error, \
+                     or when that check fails, the caller starts over with `decode`."
+                );
+                quote! {
+                    #[doc = #doc]
+                    #[doc(hidden)]
+                    #[inline(always)]
+                    pub fn decode_deferred(buf: &#buf_lt [u8]) -> ::core::result::Result<Self, __mp::DecodeError> {
+                        let mut r = __mp::Reader::new(buf);
+                        let mut at = "";
+                        let v = Self::read_fields_deferred(&mut r, &mut at)?;
+                        r.finish()?;
+                        ::core::result::Result::Ok(v)
+                    }
+
+                    /// `read_fields` for `decode_deferred`.
+                    #[inline(always)]
+                    fn read_fields_deferred(r: &mut __mp::Reader<#reader_lt>, at: &mut &'static str) -> ::core::result::Result<Self, __mp::DecodeError> {
+                        #r0
+                        #body
+                    }
+                }
+            }
+            None => quote!(),
         };
         let decode_doc = format!(" Decodes a complete `{sname}` from `buf`, borrowing from it.");
         quote! {
@@ -106,6 +138,7 @@ impl Gen<'_> {
                 }
 
                 #each
+                #deferred
             }
         }
     }
@@ -138,7 +171,9 @@ impl Gen<'_> {
     /// The body of `read_fields`; with `runs`, each run of fixed-size fields is read
     /// as one chunk (see `chunk.rs`), starting over with `read_each` from `r0` when
     /// the window is too short for one.
-    fn read_body(&self, id: TypeId, s: &Struct, runs: &[Run]) -> TokenStream {
+    /// The body of `read_fields`; with `defer`, the list field of that index is taken
+    /// unchecked (`List::deferred`), for `decode_deferred`.
+    fn read_body(&self, id: TypeId, s: &Struct, runs: &[Run], defer: Option<usize>) -> TokenStream {
         let sc = Scope::of(Ctx::View, id, s, vec![false; s.fields.len()]);
         let positions = needed_positions(s);
         let sname = &self.schema.ty(id).name.name;
@@ -158,7 +193,14 @@ impl Gen<'_> {
                 stmts.push(quote!(let #p = r.pos();));
             }
             let l = local(s, i);
-            let read = self.read_field(f, &aux_base(sname, f), &sc);
+            let read = match &f.ty.kind {
+                Ty::KvList { len, .. } | Ty::List { len, .. } if defer == Some(i) => {
+                    let n = self.read_len(len, &sc);
+                    let m = marker_name(&aux_base(sname, f), &f.ty);
+                    quote!({ let n = #n; __mp::List::<#m>::deferred(r.window(n)?) })
+                }
+                _ => self.read_field(f, &aux_base(sname, f), &sc),
+            };
             match f.ty.kind {
                 Ty::Pad(_) | Ty::Align(_) => stmts.push(quote!(#read;)),
                 _ => stmts.push(quote!(let #l = #read;)),

@@ -13,7 +13,14 @@ use crate::ir::{ExprKind, FieldRef, FieldValue, Len, Prefix, Struct, Ty, Type, T
 
 impl Gen<'_> {
     /// The body of `encode_mutated` for frames simple enough to rewrite from the view.
-    pub(super) fn emit_view_rewrite(&self, id: TypeId, s: &Struct) -> Option<TokenStream> {
+    /// With `deferred`, the body decodes the frame itself, checking the list in the pass
+    /// that looks for replaced keys (see [`Gen::deferred_list`]).
+    pub(super) fn emit_view_rewrite(
+        &self,
+        id: TypeId,
+        s: &Struct,
+        deferred: bool,
+    ) -> Option<TokenStream> {
         let md = self.schema.metadata.as_ref()?;
         let (mutated, _) = md.mutate.as_ref()?;
         let id_field = match md.request_id.as_ref().map(|e| &e.kind) {
@@ -62,6 +69,31 @@ impl Gen<'_> {
         let pair = self.pair_writer(key, value)?;
         let fname = field_name(s, mutated.field);
         let list = ident(fname);
+        let check = if deferred {
+            let view_ty = self.view_name(id);
+            quote! {
+                /// The checking decode, and whether a change replaces an entry: for
+                /// frames the one-pass check below does not take (and to report errors).
+                #[cold]
+                fn checked<'f>(frame: &'f __mp::Bytes, mutation: &__mp::Mutation) -> ::core::result::Result<(#view_ty<'f>, bool), __mp::DecodeError> {
+                    let view = #view_ty::decode(frame)?;
+                    let append = !mutation.replaces_any(view.#list.iter());
+                    ::core::result::Result::Ok((view, append))
+                }
+                // One pass over the list both checks it and looks for replaced keys.
+                let one_pass = #view_ty::decode_deferred(frame).ok().and_then(|mut view| {
+                    let mut replaces = false;
+                    view.#list = view.#list.validated_with(|(k, _)| replaces |= mutation.replaces_key(k))?;
+                    ::core::option::Option::Some((view, !replaces))
+                });
+                let (view, append) = match one_pass {
+                    ::core::option::Option::Some(checked) => checked,
+                    ::core::option::Option::None => checked(frame, mutation)?,
+                };
+            }
+        } else {
+            quote!(let append = !mutation.replaces_any(view.#list.iter());)
+        };
         if !copies_verbatim(key) || !copies_verbatim(value) {
             return Some(quote! {
                 #pair
@@ -82,7 +114,7 @@ impl Gen<'_> {
             // When no change replaces an entry, the list's bytes are copied as they are
             // and only the appended pairs are encoded; otherwise the list is decoded
             // once, and both the size pass and the write pass read the rewritten pairs.
-            let append = !mutation.replaces_any(view.#list.iter());
+            #check
             let rebuilt = if append {
                 __mp::SmallVec::new()
             } else {
@@ -107,6 +139,35 @@ impl Gen<'_> {
             #(#writes)*
             ::core::result::Result::Ok(())
         })
+    }
+
+    /// The frame's mutated list, when `encode_mutated` can check it in the same pass
+    /// that looks for replaced keys instead of checking it while decoding and walking
+    /// it again: a top-level, unconditional `str => str` list measured in bytes whose
+    /// strings have the text fast path (`Element::split_text`), in a frame that is
+    /// rewritten from its view. Returns the list's field index.
+    pub(super) fn deferred_list(&self, id: TypeId, s: &Struct) -> Option<usize> {
+        if self.schema.frame != Some(id) {
+            return None;
+        }
+        let md = self.schema.metadata.as_ref()?;
+        let (mutated, _) = md.mutate.as_ref()?;
+        let f = s.fields.get(mutated.field)?;
+        if !mutated.sub.is_empty() || f.condition.is_some() {
+            return None;
+        }
+        let Ty::KvList {
+            key,
+            value,
+            len: Len::Size(_) | Len::SizePrefix(_),
+        } = &f.ty.kind
+        else {
+            return None;
+        };
+        self.split_text_part(key)?;
+        self.split_text_part(value)?;
+        self.emit_view_rewrite(id, s, false)?;
+        Some(mutated.field)
     }
 
     /// Rewriting only the request id patches its bytes in place when nothing else is

@@ -14,9 +14,9 @@ impl Gen<'_> {
         // The id is patched once the frame has decoded (so a frame that would not
         // decode is refused, as every other re-encode refuses it); the view gives its
         // offset when variable-size fields come before it.
-        let view_patch = match self.id_patch(s) {
-            Some((patch, _)) => patch,
-            None => quote!(),
+        let (view_patch, patch_reads_view) = match self.id_patch(s) {
+            Some((patch, reads)) => (patch, reads),
+            None => (quote!(), false),
         };
         let md = self.schema.metadata.as_ref();
         let set_id = match md
@@ -47,7 +47,8 @@ impl Gen<'_> {
                 }
             },
         };
-        let rest = match self.emit_view_rewrite(id, s) {
+        let deferred = self.deferred_list(id, s).is_some();
+        let rest = match self.emit_view_rewrite(id, s, deferred) {
             Some(body) => body,
             None => quote! {
                 #[allow(unused_mut)]
@@ -57,6 +58,25 @@ impl Gen<'_> {
                 message.encode(out)
             },
         };
+        // A deferred rewrite decodes the frame itself; the id patch (which only runs
+        // when no property changes) still decodes it first, fully checked.
+        let decode = match (deferred, view_patch.is_empty()) {
+            (false, _) => quote!(let view = #view::decode(frame)?; #view_patch),
+            (true, true) => quote!(),
+            (true, false) => {
+                let view = if patch_reads_view {
+                    quote!(let view = #view::decode(frame)?;)
+                } else {
+                    quote!(#view::decode(frame)?;)
+                };
+                quote! {
+                    if mutation.properties.is_empty() {
+                        #view
+                        #view_patch
+                    }
+                }
+            }
+        };
         quote! {
             /// Re-encodes `frame` with `mutation` applied; bytes and text are shared, not copied.
             #[inline]
@@ -65,8 +85,7 @@ impl Gen<'_> {
                     out.write_shared(frame);
                     return ::core::result::Result::Ok(());
                 }
-                let view = #view::decode(frame)?;
-                #view_patch
+                #decode
                 #rest
             }
         }

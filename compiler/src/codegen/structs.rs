@@ -254,7 +254,7 @@ impl Gen<'_> {
 
     /// The text fast path for one part of a list element (see `Element::split_text`):
     /// a string with an unsigned integer length prefix; `None` for anything else.
-    fn split_text_part(&self, ty: &Type) -> Option<TokenStream> {
+    pub(super) fn split_text_part(&self, ty: &Type) -> Option<TokenStream> {
         let Ty::Bytes {
             text: true,
             len: Len::SizePrefix(Prefix::Int(i)),

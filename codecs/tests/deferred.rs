@@ -1,0 +1,119 @@
+//! AwesomeRPC's `encode_mutated` checks the header list in the same pass that looks for
+//! replaced keys (`decode_deferred` + `List::validated_with`), and starts over with the
+//! checking `decode` when that pass does not take the frame. These properties hold on
+//! valid frames, on every prefix of one, on damaged ones and on random bytes:
+//!
+//! - the one-pass check accepts only frames `decode` accepts, with the same view;
+//! - `encode_mutated` answers what decoding, applying the mutation to the owned
+//!   message and encoding it answers: the same bytes, or the same error (the decode
+//!   error, with its offset, field path and kind).
+
+use bytes::Bytes;
+use mproto_codecs::awesomerpc;
+use mproto_runtime::__private::{EncodeError, Encoded, Mutation};
+use proptest::prelude::*;
+
+/// Every prefix of `frame`, `frame` with byte `at` replaced by `by`, and `frame` with
+/// `by` appended.
+fn variants(frame: &[u8], at: usize, by: u8) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = (0..=frame.len()).map(|n| frame[..n].to_vec()).collect();
+    if !frame.is_empty() {
+        let mut damaged = frame.to_vec();
+        damaged[at % frame.len()] = by;
+        out.push(damaged);
+    }
+    let mut longer = frame.to_vec();
+    longer.push(by);
+    out.push(longer);
+    out
+}
+
+/// The one-pass check, as `encode_mutated` runs it.
+fn one_pass(buf: &[u8]) -> Option<awesomerpc::MessageRef<'_>> {
+    let mut view = awesomerpc::MessageRef::decode_deferred(buf).ok()?;
+    view.headers = view.headers.validated_with(|_| ())?;
+    Some(view)
+}
+
+/// `encode_mutated` the slow way: decode, apply to the owned message, encode.
+fn reference(frame: &Bytes, mutation: &Mutation) -> Result<Bytes, EncodeError> {
+    if mutation.is_empty() {
+        return Ok(frame.clone());
+    }
+    let view = awesomerpc::MessageRef::decode(frame)?;
+    let mut message = awesomerpc::Message::from_ref(&view, frame);
+    mutation.apply_to(&mut message.headers);
+    if let Some(id) = mutation.request_id {
+        message.request_id = id;
+    }
+    message.to_bytes()
+}
+
+fn check(buf: &[u8], mutation: &Mutation) -> Result<(), TestCaseError> {
+    if let Some(view) = one_pass(buf) {
+        prop_assert_eq!(awesomerpc::MessageRef::decode(buf), Ok(view));
+    }
+    let frame = Bytes::copy_from_slice(buf);
+    let mut out = Encoded::default();
+    let fast = awesomerpc::encode_mutated(&frame, mutation, &mut out).map(|()| out.to_bytes());
+    prop_assert_eq!(fast, reference(&frame, mutation));
+    Ok(())
+}
+
+/// Keys from a small alphabet, so that changes sometimes replace a header.
+fn mutation() -> impl Strategy<Value = Mutation> {
+    (
+        proptest::option::of(any::<u64>()),
+        proptest::collection::vec(("[ab]{1,2}", "[a-z0-9é]{0,6}"), 0..3),
+    )
+        .prop_map(|(id, props)| {
+            let mut m = Mutation::new();
+            m.request_id = id;
+            for (k, v) in props {
+                m = m.with(k, v);
+            }
+            m
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn one_pass_agrees_with_decode(
+        flags in any::<u8>(),
+        stream_id in proptest::option::of(any::<u32>()),
+        request_id in any::<u64>(),
+        headers in proptest::collection::vec(("[ab]{0,2}", "[a-z0-9é]{0,10}"), 0..4),
+        body in proptest::collection::vec(any::<u8>(), 0..40),
+        at in any::<usize>(),
+        by in any::<u8>(),
+        mutation in mutation(),
+    ) {
+        let message = awesomerpc::Message {
+            flags: awesomerpc::MessageFlags {
+                kind: awesomerpc::Kind::from_raw(flags >> 5),
+                compressed: flags & 1 != 0,
+                streaming: stream_id.is_some(),
+            },
+            status: awesomerpc::Status::from_raw(flags),
+            request_id,
+            stream_id,
+            headers: headers.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            body: Bytes::from(body),
+            ..Default::default()
+        };
+        let bytes = message.to_bytes().unwrap();
+        for buf in variants(&bytes, at, by) {
+            check(&buf, &mutation)?;
+        }
+    }
+
+    #[test]
+    fn random_bytes_agree(
+        bytes in proptest::collection::vec(any::<u8>(), 0..48),
+        mutation in mutation(),
+    ) {
+        check(&bytes, &mutation)?;
+    }
+}
