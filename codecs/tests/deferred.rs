@@ -1,9 +1,12 @@
 //! AwesomeRPC's `encode_mutated` checks the header list in the same pass that looks for
-//! replaced keys (`decode_deferred` + `List::validated_with`), and starts over with the
+//! replaced keys, and `decode_metadata` in the pass that pushes the headers as
+//! properties (`decode_deferred` + `List::validated_with`); both start over with the
 //! checking `decode` when that pass does not take the frame. These properties hold on
 //! valid frames, on every prefix of one, on damaged ones and on random bytes:
 //!
 //! - the one-pass check accepts only frames `decode` accepts, with the same view;
+//! - `decode_metadata` answers what `decode` and `metadata_of` answer (the same
+//!   metadata, or the same error);
 //! - `encode_mutated` answers what decoding, applying the mutation to the owned
 //!   message and encoding it answers: the same bytes, or the same error (the decode
 //!   error, with its offset, field path and kind).
@@ -54,6 +57,10 @@ fn check(buf: &[u8], mutation: &Mutation) -> Result<(), TestCaseError> {
         prop_assert_eq!(awesomerpc::MessageRef::decode(buf), Ok(view));
     }
     let frame = Bytes::copy_from_slice(buf);
+    prop_assert_eq!(
+        awesomerpc::decode_metadata(&frame),
+        awesomerpc::MessageRef::decode(&frame).and_then(|v| awesomerpc::metadata_of(&v, &frame))
+    );
     let mut out = Encoded::default();
     let fast = awesomerpc::encode_mutated(&frame, mutation, &mut out).map(|()| out.to_bytes());
     prop_assert_eq!(fast, reference(&frame, mutation));

@@ -142,6 +142,20 @@ pub fn fit<T: TryFrom<i128>>(value: i128, max: i128) -> Result<T, EncodeError> {
 /// What a decoder reports when an expression has no value.
 const UNDEFINED: &str = "no value (overflow, division by zero or an absent field)";
 
+/// The error of a one-pass check (`List::validated_with`) that did not take a list.
+/// Never reported: the caller starts over with the checking decode, which says what
+/// is wrong.
+#[cold]
+pub fn unchecked() -> DecodeError {
+    DecodeError::new(
+        0,
+        DecodeErrorKind::Constraint {
+            rule: "the list passes the one-pass check",
+            found: UNDEFINED.into(),
+        },
+    )
+}
+
 /// The value of an expression while decoding, or an error at `offset` quoting `rule`.
 #[inline]
 pub fn decoded<T>(value: Option<T>, offset: usize, rule: &'static str) -> Result<T, DecodeError> {

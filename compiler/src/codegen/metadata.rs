@@ -80,23 +80,35 @@ impl Gen<'_> {
             Some(e) => self.expr(e, &sc),
             None => quote!(::core::option::Option::None),
         };
-        let props = md.map_or(vec![], |m| {
-            m.properties
-                .iter()
-                .map(|p| self.property(s, p, &sc))
-                .collect()
+        // The list `encode_mutated` checks in one pass is checked the same way here,
+        // while its properties are pushed (see `Gen::deferred_list`).
+        let deferred = self.deferred_list(id, s).filter(|&d| {
+            md.is_some_and(|m| {
+                m.properties
+                    .iter()
+                    .any(|p| matches!(p, Property::List { field, .. } if field.field == d))
+            })
         });
-        let (mut_props, push) = if props.is_empty() {
-            (quote!(), quote!())
-        } else {
-            (
-                quote!(mut),
-                quote! {{
-                    let properties = &mut metadata.properties;
-                    #(#props)*
-                }},
-            )
+        let pushes = |defer: Option<usize>| {
+            let props: Vec<TokenStream> = md.map_or(vec![], |m| {
+                m.properties
+                    .iter()
+                    .map(|p| self.property(s, p, &sc, defer))
+                    .collect()
+            });
+            if props.is_empty() {
+                (quote!(), quote!())
+            } else {
+                (
+                    quote!(mut),
+                    quote! {{
+                        let properties = &mut metadata.properties;
+                        #(#props)*
+                    }},
+                )
+            }
         };
+        let (mut_props, push) = pushes(None);
         let frame_used = md.is_some_and(|m| {
             m.properties.iter().any(|p| match p {
                 Property::List { .. } => true,
@@ -116,13 +128,62 @@ impl Gen<'_> {
         } else {
             quote!(<'_>)
         };
-        quote! {
-            /// Decodes a frame's routing metadata; text values share the frame's memory.
-            #[inline]
-            pub fn decode_metadata(frame: &__mp::Bytes) -> ::core::result::Result<__mp::Metadata, __mp::DecodeError> {
-                let view = #view::decode(frame)?;
-                metadata_of(&view, frame)
+        let build = quote! {
+            let #mut_props metadata = __mp::Metadata {
+                message_type: #message_type,
+                request_id: #request_id,
+                stream_id: #stream_id,
+                response_status: #status,
+                properties: __mp::Properties::new(),
+            };
+        };
+        let decode = match deferred {
+            None => quote! {
+                /// Decodes a frame's routing metadata; text values share the frame's memory.
+                #[inline]
+                pub fn decode_metadata(frame: &__mp::Bytes) -> ::core::result::Result<__mp::Metadata, __mp::DecodeError> {
+                    let view = #view::decode(frame)?;
+                    metadata_of(&view, frame)
+                }
+            },
+            Some(_) => {
+                let (_, push_one_pass) = pushes(deferred);
+                quote! {
+                    /// Decodes a frame's routing metadata; text values share the frame's memory.
+                    ///
+                    /// The header list is checked in the pass that pushes its properties;
+                    /// anything that pass does not take starts over with the checking
+                    /// decode, which reports the error.
+                    #[inline]
+                    pub fn decode_metadata(frame: &__mp::Bytes) -> ::core::result::Result<__mp::Metadata, __mp::DecodeError> {
+                        /// The checking decode, for frames the one pass does not take.
+                        #[cold]
+                        fn checked(frame: &__mp::Bytes) -> ::core::result::Result<__mp::Metadata, __mp::DecodeError> {
+                            let view = #view::decode(frame)?;
+                            metadata_of(&view, frame)
+                        }
+                        let one_pass = #view::decode_deferred(frame).and_then(|view| metadata_one_pass(&view, frame));
+                        if one_pass.is_ok() {
+                            return one_pass;
+                        }
+                        checked(frame)
+                    }
+
+                    /// `metadata_of` for a view from `decode_deferred`: checks its list
+                    /// while pushing the list's properties. Its errors are never
+                    /// reported (`decode_metadata` starts over).
+                    #[inline(always)]
+                    fn metadata_one_pass(view: &#view #g, frame: &__mp::Bytes) -> ::core::result::Result<__mp::Metadata, __mp::DecodeError> {
+                        #binds
+                        #build
+                        #push_one_pass
+                        ::core::result::Result::Ok(metadata)
+                    }
+                }
             }
+        };
+        quote! {
+            #decode
 
             /// The routing metadata of a decoded frame; `frame` is the buffer `view` borrows from.
             #[inline]
@@ -130,20 +191,22 @@ impl Gen<'_> {
                 #binds
                 // The properties are pushed into the metadata in place: moving a built
                 // `Properties` (about 1 KiB inline) into it cost a copy per frame.
-                let #mut_props metadata = __mp::Metadata {
-                    message_type: #message_type,
-                    request_id: #request_id,
-                    stream_id: #stream_id,
-                    response_status: #status,
-                    properties: __mp::Properties::new(),
-                };
+                #build
                 #push
                 ::core::result::Result::Ok(metadata)
             }
         }
     }
 
-    pub(super) fn property(&self, s: &Struct, p: &Property, sc: &Scope<'_>) -> TokenStream {
+    /// The code that pushes one property; with `defer`, the list field of that index
+    /// (from `decode_deferred`, unchecked) is checked as its properties are pushed.
+    pub(super) fn property(
+        &self,
+        s: &Struct,
+        p: &Property,
+        sc: &Scope<'_>,
+        defer: Option<usize>,
+    ) -> TokenStream {
         match p {
             Property::Named { key, value, .. } => {
                 let v = self.expr(value, sc);
@@ -179,6 +242,21 @@ impl Gen<'_> {
                 };
                 let (k, kf) = key_text(key, quote!(k));
                 let (v, vf) = type_value(value, quote!(v));
+                if defer == Some(field.field) {
+                    let push = if kf || vf {
+                        let (k, v) = (opt((k, kf)), opt((v, vf)));
+                        quote! {
+                            if let (::core::option::Option::Some(k), ::core::option::Option::Some(v)) = (#k, #v) {
+                                properties.push(k, v);
+                            }
+                        }
+                    } else {
+                        quote!(properties.push(#k, #v);)
+                    };
+                    return quote! {
+                        #l.validated_with(|(k, v)| { #push }).ok_or_else(__mp::eval::unchecked)?;
+                    };
+                }
                 let each = if kf || vf {
                     let (k, v) = (opt((k, kf)), opt((v, vf)));
                     quote! {
