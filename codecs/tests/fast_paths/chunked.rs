@@ -8,6 +8,8 @@ use mproto_codecs::{awesomerpc, dubbo, thrift};
 use mproto_runtime::__private::{DecodeError, FrameLen, Reader, Stop, Walk, conclude, eval};
 use proptest::prelude::*;
 
+use crate::{awesomerpc_message, variants};
+
 /// `decode`, one field at a time.
 fn decode_each<'a, T>(
     buf: &'a [u8],
@@ -28,21 +30,6 @@ fn walked(
     let mut w = Walk::new(buf);
     let result = walk(&mut w);
     conclude(result.map(|()| w.end()))
-}
-
-/// Every prefix of `frame`, `frame` with byte `at` replaced by `by`, and `frame` with
-/// `by` appended.
-fn variants(frame: &[u8], at: usize, by: u8) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = (0..=frame.len()).map(|n| frame[..n].to_vec()).collect();
-    if !frame.is_empty() {
-        let mut damaged = frame.to_vec();
-        damaged[at % frame.len()] = by;
-        out.push(damaged);
-    }
-    let mut longer = frame.to_vec();
-    longer.push(by);
-    out.push(longer);
-    out
 }
 
 fn check_awesomerpc(buf: &[u8]) -> Result<(), TestCaseError> {
@@ -96,19 +83,7 @@ proptest! {
         at in any::<usize>(),
         by in any::<u8>(),
     ) {
-        let message = awesomerpc::Message {
-            flags: awesomerpc::MessageFlags {
-                kind: awesomerpc::Kind::from_raw(flags >> 5),
-                compressed: flags & 1 != 0,
-                streaming: stream_id.is_some(),
-            },
-            status: awesomerpc::Status::from_raw(flags),
-            request_id,
-            stream_id,
-            headers: headers.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
-            body: Bytes::from(body),
-            ..Default::default()
-        };
+        let message = awesomerpc_message(flags, stream_id, request_id, headers, body);
         let bytes = encoded(|out| message.encode(out).unwrap());
         for buf in variants(&bytes, at, by) {
             check_awesomerpc(&buf)?;

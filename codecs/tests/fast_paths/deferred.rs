@@ -16,20 +16,7 @@ use mproto_codecs::awesomerpc;
 use mproto_runtime::__private::{EncodeError, Encoded, Mutation};
 use proptest::prelude::*;
 
-/// Every prefix of `frame`, `frame` with byte `at` replaced by `by`, and `frame` with
-/// `by` appended.
-fn variants(frame: &[u8], at: usize, by: u8) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = (0..=frame.len()).map(|n| frame[..n].to_vec()).collect();
-    if !frame.is_empty() {
-        let mut damaged = frame.to_vec();
-        damaged[at % frame.len()] = by;
-        out.push(damaged);
-    }
-    let mut longer = frame.to_vec();
-    longer.push(by);
-    out.push(longer);
-    out
-}
+use crate::{awesomerpc_message, variants};
 
 /// The one-pass check, as `encode_mutated` runs it.
 fn one_pass(buf: &[u8]) -> Option<awesomerpc::MessageRef<'_>> {
@@ -97,19 +84,7 @@ proptest! {
         by in any::<u8>(),
         mutation in mutation(),
     ) {
-        let message = awesomerpc::Message {
-            flags: awesomerpc::MessageFlags {
-                kind: awesomerpc::Kind::from_raw(flags >> 5),
-                compressed: flags & 1 != 0,
-                streaming: stream_id.is_some(),
-            },
-            status: awesomerpc::Status::from_raw(flags),
-            request_id,
-            stream_id,
-            headers: headers.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
-            body: Bytes::from(body),
-            ..Default::default()
-        };
+        let message = awesomerpc_message(flags, stream_id, request_id, headers, body);
         let bytes = message.to_bytes().unwrap();
         for buf in variants(&bytes, at, by) {
             check(&buf, &mutation)?;
