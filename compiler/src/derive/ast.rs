@@ -269,14 +269,55 @@ fn check_encoded_targets(cx: &Ctxt, body: &TokenStream, members: &[Field]) {
         let [TokenTree::Ident(target), TokenTree::Punct(eq), value @ ..] = assign else {
             continue;
         };
-        let literal = matches!(value.last(), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace)
-            && matches!(value.first(), Some(TokenTree::Ident(i)) if i.to_string().starts_with(char::is_uppercase));
+        let mut literals = Vec::new();
+        struct_literals(value.iter().cloned().collect(), &mut literals);
         let field = members.iter().find(|f| f.ident.as_ref() == Some(target));
-        if let (true, '=', Some(f)) = (literal, eq.as_char(), field)
+        if let ('=', Some(f)) = (eq.as_char(), field)
+            && !literals.is_empty()
             && matches!(f.shape, Shape::Bytes)
             && matches!(f.ty, Type::Reference(_))
         {
             cx.error_at(&f.ty, format!("a reply encodes a struct into `{target}`, so it cannot borrow: declare it `Bytes`, `Vec<u8>` or `Cow<'a, [u8]>`"));
+        }
+    }
+}
+
+/// The types of the struct literals (`path::Name { … }`) in a reply: a path whose
+/// last segment is capitalised, followed by braces, and not a `match`/`if` operand.
+pub fn struct_literals(ts: TokenStream, out: &mut Vec<(String, Ident)>) {
+    let mut path: Vec<Ident> = Vec::new();
+    let (mut joined, mut operand, mut after_keyword) = (false, false, false);
+    for tt in ts {
+        match tt {
+            TokenTree::Ident(i) if i == "match" || i == "if" => {
+                path.clear();
+                after_keyword = true;
+            }
+            TokenTree::Ident(i) => {
+                if !joined {
+                    path.clear();
+                    operand = after_keyword;
+                }
+                path.push(i);
+                (joined, after_keyword) = (false, false);
+            }
+            TokenTree::Punct(p) if p.as_char() == ':' => joined = true,
+            TokenTree::Group(g) => {
+                if let (Delimiter::Brace, false, Some((name, prefix))) =
+                    (g.delimiter(), operand, path.split_last())
+                    && name.to_string().starts_with(char::is_uppercase)
+                {
+                    let prefix: String = prefix.iter().map(|p| format!("{p}::")).collect();
+                    out.push((prefix, name.clone()));
+                }
+                struct_literals(g.stream(), out);
+                path.clear();
+                (joined, operand, after_keyword) = (false, false, false);
+            }
+            TokenTree::Punct(_) | TokenTree::Literal(_) => {
+                path.clear();
+                joined = false;
+            }
         }
     }
 }

@@ -156,7 +156,7 @@ impl State {
         }
         let rendered = render::render(&cx, &placed);
         if !cx.is_ok() {
-            return with_errors(TokenStream::new(), cx, &self.main);
+            return errors(cx);
         }
         let mut sources = SourceMap::new();
         let name = format!("{}.mproto", self.main.ident);
@@ -166,7 +166,7 @@ impl State {
                 for d in diags.into_sorted() {
                     report(&cx, &rendered, &d, &self.main);
                 }
-                return with_errors(TokenStream::new(), cx, &self.main);
+                return errors(cx);
             }
         };
         for def in &mut compiled.schema.types {
@@ -209,15 +209,12 @@ fn report(cx: &Ctxt, rendered: &render::Rendered, d: &Diagnostic, main: &DeriveI
     cx.error_at(range, message);
 }
 
-/// The errors, plus whatever must exist even when the item is wrong.
-fn with_errors(keep: TokenStream, cx: Ctxt, _main: &DeriveInput) -> TokenStream {
-    match cx.finish() {
-        Ok(()) => keep,
-        Err(e) => {
-            let errors = e.to_compile_error();
-            quote!(#keep #errors)
-        }
-    }
+/// The collected errors as `compile_error!`s.
+fn errors(cx: Ctxt) -> TokenStream {
+    cx.finish()
+        .err()
+        .map(|e| e.to_compile_error())
+        .unwrap_or_default()
 }
 
 /// Marks the item as derived; without type parameters, which are reported elsewhere.

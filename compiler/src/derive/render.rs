@@ -720,46 +720,6 @@ fn leaf_tokens(ts: TokenStream, out: &mut Vec<(String, Span)>) {
     }
 }
 
-/// The types of the struct literals (`path::Name { … }`) in a reply: a path whose
-/// last segment is capitalised, followed by braces, and not a `match`/`if` operand.
-fn struct_literals(ts: TokenStream, out: &mut Vec<(String, Ident)>) {
-    let mut path: Vec<Ident> = Vec::new();
-    let (mut joined, mut operand, mut after_keyword) = (false, false, false);
-    for tt in ts {
-        match tt {
-            TokenTree::Ident(i) if i == "match" || i == "if" => {
-                path.clear();
-                after_keyword = true;
-            }
-            TokenTree::Ident(i) => {
-                if !joined {
-                    path.clear();
-                    operand = after_keyword;
-                }
-                path.push(i);
-                (joined, after_keyword) = (false, false);
-            }
-            TokenTree::Punct(p) if p.as_char() == ':' => joined = true,
-            TokenTree::Group(g) => {
-                if let (Delimiter::Brace, false, Some((name, prefix))) =
-                    (g.delimiter(), operand, path.split_last())
-                    && name.to_string().starts_with(char::is_uppercase)
-                {
-                    let prefix: String = prefix.iter().map(|p| format!("{p}::")).collect();
-                    out.push((prefix, name.clone()));
-                }
-                struct_literals(g.stream(), out);
-                path.clear();
-                (joined, operand, after_keyword) = (false, false, false);
-            }
-            TokenTree::Punct(_) | TokenTree::Literal(_) => {
-                path.clear();
-                joined = false;
-            }
-        }
-    }
-}
-
 /// Every other derived type an item names, with the path prefix it is named by.
 pub fn nested(item: &Item) -> Vec<(String, Ident)> {
     let mut out = Vec::new();
@@ -787,7 +747,7 @@ pub fn nested(item: &Item) -> Vec<(String, Ident)> {
                 .iter()
                 .flat_map(|f| [&f.error_reply, &f.heartbeat_reply]);
             for (_, body) in replies.flatten() {
-                struct_literals(body.clone(), &mut out);
+                super::ast::struct_literals(body.clone(), &mut out);
             }
         }
         ItemKind::Bits(b) => b.members.iter().for_each(|f| add(&f.shape, false)),
