@@ -67,10 +67,10 @@ impl Gen<'_> {
                 }
             }
         };
-        let r0 = if runs.is_empty() {
+        let p0 = if runs.is_empty() {
             quote!()
         } else {
-            quote!(let r0 = *r;)
+            quote!(let p0 = r.pos();)
         };
         let deferred = match self.deferred_list(id, s) {
             Some(i) => {
@@ -97,7 +97,7 @@ impl Gen<'_> {
                     /// `read_fields` for `decode_deferred`.
                     #[inline(always)]
                     fn read_fields_deferred(r: &mut __mp::Reader<#reader_lt>, at: &mut &'static str) -> ::core::result::Result<Self, __mp::DecodeError> {
-                        #r0
+                        #p0
                         #body
                     }
                 }
@@ -133,7 +133,7 @@ impl Gen<'_> {
                 /// store-forwarding stall that cost more than the decode itself.
                 #[inline(always)]
                 fn read_fields(r: &mut __mp::Reader<#reader_lt>, at: &mut &'static str) -> ::core::result::Result<Self, __mp::DecodeError> {
-                    #r0
+                    #p0
                     #body
                 }
 
@@ -169,8 +169,8 @@ impl Gen<'_> {
     }
 
     /// The body of `read_fields`; with `runs`, each run of fixed-size fields is read
-    /// as one chunk (see `chunk.rs`), starting over with `read_each` from `r0` when
-    /// the window is too short for one.
+    /// as one chunk (see `chunk.rs`), starting over with `read_each` from the struct's
+    /// first byte (`p0`) when the window is too short for one.
     /// The body of `read_fields`; with `defer`, the list field of that index is taken
     /// unchecked (`List::deferred`), for `decode_deferred`.
     fn read_body(&self, id: TypeId, s: &Struct, runs: &[Run], defer: Option<usize>) -> TokenStream {
@@ -263,7 +263,7 @@ impl Gen<'_> {
         quote! {
             let p_run = r.pos();
             let ::core::option::Option::Some(&#pat) = r.chunk::<#n>() else {
-                let (read, each) = Self::read_each_from(r0);
+                let (read, each) = Self::read_each_from(r.rewound(p0));
                 *r = each;
                 *at = "";
                 return read;

@@ -282,6 +282,14 @@ impl<'a> Reader<'a> {
         text.get(self.pos.checked_sub(at)?..self.end.checked_sub(at)?)
     }
 
+    /// This reader moved back to `pos`, an offset it has passed: generated decoders start a
+    /// struct over from its first field this way, without keeping a copy of the reader.
+    #[inline]
+    pub fn rewound(mut self, pos: usize) -> Self {
+        self.pos = pos;
+        self
+    }
+
     /// Checks the whole window for UTF-8 once, so that text fields inside it (the
     /// keys and values of a header list, say) need no validation of their own.
     #[inline]
@@ -344,6 +352,17 @@ mod tests {
         assert_eq!(r.u16_be().unwrap(), 0x1234);
         assert_eq!(r.u16_le().unwrap(), 0x3412);
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn a_rewound_reader_reads_the_same_bytes_again() {
+        let mut r = Reader::new(&[0xab, 0xcd, 0xef]);
+        let start = r.pos();
+        assert_eq!(r.u16_be().unwrap(), 0xabcd);
+        let mut again = r.rewound(start);
+        assert_eq!(again.u16_be().unwrap(), 0xabcd);
+        assert_eq!(again.u8().unwrap(), 0xef);
+        assert_eq!(r.u8().unwrap(), 0xef, "rewinding a copy leaves the reader where it was");
     }
 
     #[test]
