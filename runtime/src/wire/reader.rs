@@ -362,7 +362,11 @@ mod tests {
         let mut again = r.rewound(start);
         assert_eq!(again.u16_be().unwrap(), 0xabcd);
         assert_eq!(again.u8().unwrap(), 0xef);
-        assert_eq!(r.u8().unwrap(), 0xef, "rewinding a copy leaves the reader where it was");
+        assert_eq!(
+            r.u8().unwrap(),
+            0xef,
+            "rewinding a copy leaves the reader where it was"
+        );
     }
 
     #[test]

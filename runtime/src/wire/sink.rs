@@ -150,10 +150,11 @@ pub const SHARE_MIN: usize = 256;
 /// reference-counted slice of the original buffer: the payload is never copied.
 #[derive(Debug, Default, Clone)]
 pub struct Encoded {
-    parts: Vec<Bytes>,
-    head: BytesMut,
+    /// Every copied byte, in frame order.
+    copied: Vec<u8>,
+    /// Each shared segment, after the copied bytes up to the offset it is paired with.
+    shared: Vec<(usize, Bytes)>,
     len: usize,
-    shared: usize,
 }
 
 impl Encoded {
@@ -167,7 +168,7 @@ impl Encoded {
     #[inline]
     pub fn with_capacity(head: usize) -> Self {
         Encoded {
-            head: BytesMut::with_capacity(head),
+            copied: Vec::with_capacity(head),
             ..Self::default()
         }
     }
@@ -175,10 +176,9 @@ impl Encoded {
     /// Empties the frame for reuse, keeping the copied-data buffer's capacity.
     #[inline]
     pub fn clear(&mut self) {
-        self.parts.clear();
-        self.head.clear();
+        self.copied.clear();
+        self.shared.clear();
         self.len = 0;
-        self.shared = 0;
     }
 
     /// Total length in bytes.
@@ -194,46 +194,58 @@ impl Encoded {
     }
 
     /// The frame as segments, in order, ready for a vectored write.
-    #[inline]
-    pub fn into_parts(mut self) -> Vec<Bytes> {
-        self.flush();
-        self.parts
+    ///
+    /// The copied bytes become one buffer without a copy; only a frame with copied bytes
+    /// on both sides of a shared segment has that buffer sliced.
+    pub fn into_parts(self) -> Vec<Bytes> {
+        let mut copied = Bytes::from(self.copied);
+        let mut parts = Vec::with_capacity(2 * self.shared.len() + 1);
+        // `copied` holds the copied bytes from offset `at` on.
+        let mut at = 0;
+        for (until, segment) in self.shared {
+            if until > at {
+                parts.push(copied.split_to(until - at));
+                at = until;
+            }
+            parts.push(segment);
+        }
+        if !copied.is_empty() {
+            parts.push(copied);
+        }
+        parts
     }
 
     /// The frame as one contiguous buffer (copies if it has several segments).
-    #[inline]
     pub fn to_bytes(&self) -> Bytes {
-        if self.parts.is_empty() {
-            return Bytes::copy_from_slice(&self.head);
+        if self.shared.is_empty() {
+            return Bytes::copy_from_slice(&self.copied);
         }
         let mut out = BytesMut::with_capacity(self.len);
-        for part in &self.parts {
-            out.extend_from_slice(part);
+        let mut at = 0;
+        for (until, segment) in &self.shared {
+            out.extend_from_slice(&self.copied[at..*until]);
+            out.extend_from_slice(segment);
+            at = *until;
         }
-        out.extend_from_slice(&self.head);
+        out.extend_from_slice(&self.copied[at..]);
         out.freeze()
     }
 
     /// How many segments share memory with another buffer rather than owning a copy.
     #[inline]
     pub fn shared_parts(&self) -> usize {
-        self.shared
-    }
-
-    fn flush(&mut self) {
-        if !self.head.is_empty() {
-            self.parts.push(self.head.split().freeze());
-        }
+        self.shared.len()
     }
 }
 
 impl Sink for Encoded {
     #[inline]
     fn write_slice(&mut self, src: &[u8]) {
-        self.head.extend_from_slice(src);
+        self.copied.extend_from_slice(src);
         self.len += src.len();
     }
 
+    #[inline]
     fn write_shared(&mut self, src: &Bytes) {
         if src.len() < SHARE_MIN {
             self.write_slice(src);
@@ -242,15 +254,14 @@ impl Sink for Encoded {
         self.write_owned(src.clone());
     }
 
+    #[inline]
     fn write_owned(&mut self, src: Bytes) {
         if src.len() < SHARE_MIN {
             self.write_slice(&src);
             return;
         }
-        self.flush();
         self.len += src.len();
-        self.parts.push(src);
-        self.shared += 1;
+        self.shared.push((self.copied.len(), src));
     }
 
     #[inline]
@@ -282,6 +293,59 @@ mod tests {
             body.as_ptr(),
             "payload must not be copied"
         );
+    }
+
+    #[test]
+    fn every_layout_of_copied_and_shared_segments_reads_back_in_order() {
+        let big = |b: u8| Bytes::from(vec![b; SHARE_MIN]);
+        // Each step is copied text or a shared payload; every sequence of up to four.
+        let steps: [Option<u8>; 3] = [None, Some(1), Some(2)];
+        for n in 0..=4u32 {
+            for code in 0..3usize.pow(n) {
+                let mut out = Encoded::with_capacity(8);
+                let mut expected = Vec::new();
+                let mut shared = Vec::new();
+                for i in 0..n {
+                    match steps[code / 3usize.pow(i) % 3] {
+                        None => {
+                            out.write_slice(b"ab");
+                            expected.extend_from_slice(b"ab");
+                        }
+                        Some(b) => {
+                            let payload = big(b);
+                            out.write_shared(&payload);
+                            expected.extend_from_slice(&payload);
+                            shared.push(payload);
+                        }
+                    }
+                }
+                assert_eq!(out.len(), expected.len());
+                assert_eq!(out.shared_parts(), shared.len());
+                assert_eq!(out.to_bytes(), expected);
+                let parts = out.into_parts();
+                assert!(parts.iter().all(|p| !p.is_empty()), "no empty segments");
+                assert_eq!(parts.concat(), expected);
+                let kept: Vec<_> = parts.iter().filter(|p| p.len() >= SHARE_MIN).collect();
+                for (part, payload) in kept.iter().zip(&shared) {
+                    assert_eq!(
+                        part.as_ptr(),
+                        payload.as_ptr(),
+                        "payload must not be copied"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_cleared_frame_starts_empty() {
+        let mut out = Encoded::new();
+        out.write_slice(b"head");
+        out.write_shared(&Bytes::from(vec![1u8; SHARE_MIN]));
+        out.clear();
+        assert!(out.is_empty());
+        out.write_slice(b"x");
+        assert_eq!(out.into_parts(), vec![Bytes::from_static(b"x")]);
     }
 
     #[test]
