@@ -12,11 +12,11 @@ use super::pool::{Pool, UpstreamConn};
 /// How a cluster picks an endpoint.
 #[derive(Debug)]
 pub(crate) enum Balancer {
-    /// Each endpoint in turn.
+    /// Each endpoint in turn, as often per cycle as its weight.
     RoundRobin(AtomicUsize),
-    /// Uniformly at random.
+    /// At random, in proportion to the weights.
     Random,
-    /// The less busy of two random endpoints.
+    /// Of two random endpoints, the one with fewer requests in flight per unit of weight.
     LeastRequest,
     /// Rendezvous hashing of a metadata property, so a key sticks to an endpoint.
     Hash(String),
@@ -66,32 +66,69 @@ impl Drop for Active {
     }
 }
 
+/// One endpoint of a cluster with the cluster's own weight for it.
+#[derive(Debug)]
+pub(crate) struct Member {
+    pub(crate) endpoint: Arc<Endpoint>,
+    /// Relative share of the cluster's requests, at least 1; kept here, not in the
+    /// endpoint, because an endpoint is shared by clusters that may weigh it differently.
+    pub(crate) weight: u32,
+}
+
 /// The endpoints of one destination (host, subset, port) and its balancer.
 #[derive(Debug)]
 pub(crate) struct Cluster {
     /// `host|subset|port`, for logs.
     pub(crate) name: Arc<str>,
-    pub(crate) endpoints: Vec<Arc<Endpoint>>,
-    pub(crate) balancer: Balancer,
+    pub(crate) members: Vec<Member>,
+    balancer: Balancer,
+    /// Tables for picking by weight; `None` when every weight is equal, so the common case
+    /// runs the plain balancers unchanged.
+    weights: Option<Weights>,
 }
 
 /// Endpoints tried before giving up on a connect failure.
 const CONNECT_ATTEMPTS: usize = 3;
 
 impl Cluster {
+    /// A cluster of `(endpoint, weight)` pairs picked by `balancer`; a weight of 0 counts as 1.
+    pub(crate) fn new(
+        name: Arc<str>,
+        members: Vec<(Arc<Endpoint>, u32)>,
+        balancer: Balancer,
+    ) -> Cluster {
+        // Envoy requires weights of at least 1: a 0 would leave an endpoint that is never
+        // picked yet still tried when a neighbour's connect fails.
+        let members: Vec<Member> = members
+            .into_iter()
+            .map(|(endpoint, weight)| Member {
+                endpoint,
+                weight: weight.max(1),
+            })
+            .collect();
+        let weights: Vec<u32> = members.iter().map(|m| m.weight).collect();
+        let round_robin = matches!(balancer, Balancer::RoundRobin(_));
+        Cluster {
+            name,
+            members,
+            balancer,
+            weights: Weights::new(&weights, round_robin),
+        }
+    }
+
     /// Picks an endpoint and a connection to it, trying the next endpoints when a connect fails.
     pub(crate) async fn connect(
         &self,
         meta: &Metadata,
     ) -> Result<(Active, Arc<UpstreamConn>), ReplyError> {
-        let n = self.endpoints.len();
+        let n = self.members.len();
         let Some(first) = self.pick(meta) else {
             let msg = format!("cluster {} has no endpoints", self.name);
             return Err(ReplyError::new(ErrorKind::NoHealthyUpstream, msg));
         };
         let mut last_error = None;
         for attempt in 0..n.min(CONNECT_ATTEMPTS) {
-            let Some(endpoint) = self.endpoints.get((first + attempt) % n) else {
+            let Some(Member { endpoint, .. }) = self.members.get((first + attempt) % n) else {
                 break;
             };
             match endpoint.pool.get().await {
@@ -109,19 +146,27 @@ impl Cluster {
 
     /// The index of the endpoint the balancer picks.
     pub(crate) fn pick(&self, meta: &Metadata) -> Option<usize> {
-        let n = self.endpoints.len();
+        let n = self.members.len();
         if n <= 1 {
             return (n == 1).then_some(0);
         }
-        Some(match &self.balancer {
+        Some(match &self.weights {
+            None => self.pick_even(meta, n),
+            Some(weights) => self.pick_weighted(meta, weights),
+        })
+    }
+
+    /// The balancers when every weight is equal: each endpoint gets the same share.
+    fn pick_even(&self, meta: &Metadata, n: usize) -> usize {
+        match &self.balancer {
             Balancer::RoundRobin(next) => next.fetch_add(1, Relaxed) % n,
             Balancer::Random => fastrand::usize(0..n),
             Balancer::LeastRequest => {
                 let (a, b) = (fastrand::usize(0..n), fastrand::usize(0..n));
                 let load = |i: usize| {
-                    self.endpoints
+                    self.members
                         .get(i)
-                        .map_or(usize::MAX, |e| e.active.load(Relaxed))
+                        .map_or(usize::MAX, |m| m.endpoint.active.load(Relaxed))
                 };
                 if load(b) < load(a) { b } else { a }
             }
@@ -129,19 +174,190 @@ impl Cluster {
                 Some(value) => self.rendezvous(&value.to_string()),
                 None => fastrand::usize(0..n),
             },
-        })
+        }
+    }
+
+    /// The balancers when weights differ: each endpoint's share follows its weight.
+    fn pick_weighted(&self, meta: &Metadata, weights: &Weights) -> usize {
+        match &self.balancer {
+            Balancer::RoundRobin(next) => weights.scheduled(next.fetch_add(1, Relaxed)),
+            Balancer::Random => weights.roll(),
+            Balancer::LeastRequest => self.lighter(weights.roll(), weights.roll()),
+            Balancer::Hash(key) => match meta.get(key) {
+                Some(value) => self.weighted_rendezvous(&value.to_string()),
+                None => weights.roll(),
+            },
+        }
+    }
+
+    /// Of two members, the one with fewer requests in flight per unit of weight (`a` on a tie).
+    fn lighter(&self, a: usize, b: usize) -> usize {
+        // (active + 1) / weight, so an idle endpoint still counts; compared by
+        // cross-multiplying, which stays exact in integers.
+        let load = |i: usize| {
+            self.members.get(i).map_or((u128::MAX, 1), |m| {
+                let active = m.endpoint.active.load(Relaxed) as u128;
+                (active + 1, u128::from(m.weight))
+            })
+        };
+        let ((active_a, weight_a), (active_b, weight_b)) = (load(a), load(b));
+        if active_b.saturating_mul(weight_a) < active_a.saturating_mul(weight_b) {
+            b
+        } else {
+            a
+        }
     }
 
     /// The endpoint with the highest hash of (key, address): stable as endpoints come and go.
     fn rendezvous(&self, key: &str) -> usize {
-        let score = |e: &Endpoint| {
-            let mut h = DefaultHasher::new();
-            key.hash(&mut h);
-            e.address.hash(&mut h);
-            h.finish()
-        };
-        (0..self.endpoints.len())
-            .max_by_key(|i| self.endpoints.get(*i).map_or(0, |e| score(e)))
+        (0..self.members.len())
+            .max_by_key(|i| {
+                self.members
+                    .get(*i)
+                    .map_or(0, |m| key_hash(key, &m.endpoint.address))
+            })
             .unwrap_or(0)
     }
+
+    /// Weighted rendezvous: the highest `weight / -ln(u)`, with `u` in (0, 1) from the
+    /// (key, address) hash, wins; a key still sticks to one endpoint, and each endpoint
+    /// wins a share of keys proportional to its weight.
+    fn weighted_rendezvous(&self, key: &str) -> usize {
+        let score = |m: &Member| {
+            let u = unit_interval(key_hash(key, &m.endpoint.address));
+            f64::from(m.weight) / -u.ln()
+        };
+        self.members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i, score(m)))
+            .max_by(|(_, x), (_, y)| x.total_cmp(y))
+            .map_or(0, |(i, _)| i)
+    }
+}
+
+/// The hash that ranks an endpoint for a consistent-hash key.
+fn key_hash(key: &str, address: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    key.hash(&mut h);
+    address.hash(&mut h);
+    h.finish()
+}
+
+/// `h` as a float strictly inside (0, 1), so its logarithm is finite and negative.
+fn unit_interval(h: u64) -> f64 {
+    // The top 53 bits fit an f64 exactly; the half step keeps both ends open.
+    ((h >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+}
+
+/// The longest round-robin cycle; heavier weights are scaled down to fit it, trading a little
+/// precision for a bounded table.
+const MAX_CYCLE: i64 = 4096;
+
+/// Tables, built once per cluster, for picking endpoints in proportion to their weights.
+#[derive(Debug)]
+struct Weights {
+    /// Running sums of the weights: member `i` owns the rolls `cumulative[i - 1]..cumulative[i]`.
+    cumulative: Vec<u64>,
+    /// One cycle of smooth weighted round robin, as member indices; empty unless ROUND_ROBIN.
+    schedule: Vec<usize>,
+}
+
+impl Weights {
+    /// Tables for `weights` (each at least 1), or `None` when they are all equal.
+    fn new(weights: &[u32], round_robin: bool) -> Option<Weights> {
+        let first = *weights.first()?;
+        if weights.iter().all(|w| *w == first) {
+            return None;
+        }
+        let cumulative = weights
+            .iter()
+            .scan(0u64, |sum, w| {
+                *sum += u64::from(*w);
+                Some(*sum)
+            })
+            .collect();
+        let schedule = if round_robin {
+            smooth_schedule(&cycle_weights(weights))
+        } else {
+            Vec::new()
+        };
+        Some(Weights {
+            cumulative,
+            schedule,
+        })
+    }
+
+    /// A member index drawn with probability proportional to its weight.
+    fn roll(&self) -> usize {
+        let total = self.cumulative.last().copied().unwrap_or(0);
+        let roll = fastrand::u64(0..total.max(1));
+        self.cumulative.partition_point(|sum| *sum <= roll)
+    }
+
+    /// The member at round-robin step `step`: the schedule repeats.
+    fn scheduled(&self, step: usize) -> usize {
+        step.checked_rem(self.schedule.len())
+            .and_then(|i| self.schedule.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// The weights of one round-robin cycle: divided by their gcd, and scaled down to about
+/// `MAX_CYCLE` in all (each kept at least 1) when still heavier.
+fn cycle_weights(weights: &[u32]) -> Vec<i64> {
+    let mut cycle: Vec<i64> = weights.iter().map(|w| i64::from(*w)).collect();
+    divide_by_gcd(&mut cycle);
+    let total: i64 = cycle.iter().sum();
+    if total > MAX_CYCLE {
+        for w in &mut cycle {
+            // Rounded to nearest, so shares move as little as the smaller total allows.
+            *w = ((*w * MAX_CYCLE + total / 2) / total).max(1);
+        }
+        divide_by_gcd(&mut cycle);
+    }
+    cycle
+}
+
+/// Divides every weight by their greatest common divisor: the shortest exact cycle.
+fn divide_by_gcd(weights: &mut [i64]) {
+    let g = weights.iter().fold(0, |g, w| gcd(g, *w));
+    if g > 1 {
+        weights.iter_mut().for_each(|w| *w /= g);
+    }
+}
+
+/// Euclid's greatest common divisor.
+fn gcd(mut a: i64, mut b: i64) -> i64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// One cycle of nginx's smooth weighted round robin: at each step every member gains its
+/// weight and the richest (the first on a tie) is picked and pays the total. Each member is
+/// picked exactly its weight's times per cycle, spread out rather than in runs.
+fn smooth_schedule(weights: &[i64]) -> Vec<usize> {
+    let total: i64 = weights.iter().sum();
+    let mut current = vec![0i64; weights.len()];
+    (0..total)
+        .map(|_| {
+            current.iter_mut().zip(weights).for_each(|(c, w)| *c += w);
+            let best = first_max(&current);
+            if let Some(c) = current.get_mut(best) {
+                *c -= total;
+            }
+            best
+        })
+        .collect()
+}
+
+/// The index of the first largest value.
+fn first_max(values: &[i64]) -> usize {
+    let first = |best: (usize, i64), (i, v): (usize, &i64)| {
+        if *v > best.1 { (i, *v) } else { best }
+    };
+    values.iter().enumerate().fold((0, i64::MIN), first).0
 }

@@ -382,6 +382,7 @@ impl Builder<'_> {
         target
     }
 
+    /// The cluster for a destination: its endpoints with their weights, and its balancer.
     fn cluster(
         &mut self,
         d: &Destination,
@@ -416,17 +417,12 @@ impl Builder<'_> {
             .or_else(|| rule.and_then(|r| r.object.spec.traffic_policy.as_ref()))
             .and_then(|p| p.load_balancer.as_ref());
         let selector = subset.map(|s| &s.labels);
-        let addresses = endpoint_addresses(mesh, entry, sport, selector);
-        let endpoints = addresses
+        let members = endpoint_addresses(mesh, entry, sport, selector)
             .into_iter()
-            .map(|a| self.endpoint(a, codec, max_frame))
+            .map(|(address, weight)| (self.endpoint(address, codec, max_frame), weight))
             .collect();
         let name = format!("{}|{}|{port}", d.host, d.subset.as_deref().unwrap_or(""));
-        Ok(Cluster {
-            name: name.into(),
-            endpoints,
-            balancer: balancer(lb),
-        })
+        Ok(Cluster::new(name.into(), members, balancer(lb)))
     }
 
     fn endpoint(
@@ -469,15 +465,15 @@ fn protocol_of_port(name: &str) -> Option<String> {
     Some(protocol.to_owned())
 }
 
-/// `address:port` of each endpoint whose labels include `selector`: the entry's own
-/// `endpoints`, the `WorkloadEntry`s its `workloadSelector` selects, or, for a DNS entry
-/// with neither, its hosts.
+/// `address:port` and weight of each endpoint whose labels include `selector`: the entry's
+/// own `endpoints`, the `WorkloadEntry`s its `workloadSelector` selects, or, for a DNS entry
+/// with neither, its hosts (weight 1). An absent weight is 1; `Cluster::new` makes 0 a 1.
 fn endpoint_addresses(
     mesh: &Mesh,
     entry: &Loaded<ServiceEntry>,
     port: &mesh::ServicePort,
     selector: Option<&BTreeMap<String, String>>,
-) -> Vec<String> {
+) -> Vec<(String, u32)> {
     let spec = &entry.object.spec;
     let has = |labels: &BTreeMap<String, String>, want: &BTreeMap<String, String>| {
         want.iter().all(|(k, v)| labels.get(k) == Some(v))
@@ -496,16 +492,14 @@ fn endpoint_addresses(
             format!("{host}:{port}")
         }
     };
-    let selected: Vec<String> = spec
+    let selected: Vec<(String, u32)> = spec
         .endpoints
         .iter()
         .chain(workloads)
         .filter(|e| selector.is_none_or(|sel| has(&e.labels, sel)))
         .map(|e| {
-            join(
-                &e.address,
-                e.ports.get(&port.name).copied().unwrap_or(target),
-            )
+            let port = e.ports.get(&port.name).copied().unwrap_or(target);
+            (join(&e.address, port), e.weight.unwrap_or(1))
         })
         .collect();
     let dns = matches!(
@@ -513,11 +507,12 @@ fn endpoint_addresses(
         Some(Resolution::Dns | Resolution::DnsRoundRobin)
     );
     if selected.is_empty() && dns && selector.is_none() {
-        return spec.hosts.iter().map(|h| join(h, target)).collect();
+        return spec.hosts.iter().map(|h| (join(h, target), 1)).collect();
     }
     selected
 }
 
+/// The balancer a DestinationRule's `loadBalancer` asks for; round robin by default.
 fn balancer(lb: Option<&mesh::LoadBalancerSettings>) -> Balancer {
     let Some(lb) = lb else {
         return Balancer::RoundRobin(AtomicUsize::new(0));
