@@ -361,3 +361,170 @@ fn first_max(values: &[i64]) -> usize {
     };
     values.iter().enumerate().fold((0, i64::MIN), first).0
 }
+
+#[cfg(test)]
+mod tests {
+    use bytestring::ByteString;
+
+    use super::super::stub;
+    use super::*;
+    use crate::metadata::Value;
+
+    /// A cluster of endpoints `10.0.0.<i>:9000` with `weights`.
+    fn cluster(weights: &[u32], balancer: Balancer) -> Cluster {
+        let members = weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (stub::endpoint(&format!("10.0.0.{i}:9000")), *w))
+            .collect();
+        Cluster::new("test".into(), members, balancer)
+    }
+
+    fn round_robin() -> Balancer {
+        Balancer::RoundRobin(AtomicUsize::new(0))
+    }
+
+    /// The first `n` picks without metadata.
+    fn picks(c: &Cluster, n: usize) -> Vec<usize> {
+        let meta = Metadata::default();
+        (0..n).map(|_| c.pick(&meta).unwrap()).collect()
+    }
+
+    /// How often each member was picked in `n` picks.
+    fn counts(c: &Cluster, n: usize) -> Vec<usize> {
+        let mut counts = vec![0; c.members.len()];
+        for i in picks(c, n) {
+            counts[i] += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn round_robin_one_to_three_is_exact() {
+        let c = cluster(&[1, 3], round_robin());
+        assert_eq!(counts(&c, 100), [25, 75]);
+    }
+
+    #[test]
+    fn round_robin_interleaves_as_nginx_documents() {
+        // nginx's smooth weighted round robin for weights {5, 1, 1}: a a b a c a a.
+        let c = cluster(&[5, 1, 1], round_robin());
+        let cycle = [0, 0, 1, 0, 2, 0, 0];
+        assert_eq!(picks(&c, 14), [cycle, cycle].concat());
+    }
+
+    #[test]
+    fn equal_weights_keep_the_plain_balancers() {
+        for weights in [[1, 1, 1], [2, 2, 2], [0, 1, 0]] {
+            let c = cluster(&weights, round_robin());
+            assert!(c.weights.is_none(), "{weights:?} built weight tables");
+            assert_eq!(picks(&c, 6), [0, 1, 2, 0, 1, 2], "{weights:?}");
+        }
+    }
+
+    #[test]
+    fn zero_weight_counts_as_one() {
+        let c = cluster(&[0, 2], round_robin());
+        let weights: Vec<u32> = c.members.iter().map(|m| m.weight).collect();
+        assert_eq!(weights, [1, 2]);
+        assert_eq!(counts(&c, 30), [10, 20]);
+    }
+
+    #[test]
+    fn cycle_is_divided_by_the_gcd() {
+        assert_eq!(cycle_weights(&[3000, 6000, 9000]), [1, 2, 3]);
+        let c = cluster(&[3000, 6000, 9000], round_robin());
+        assert_eq!(c.weights.as_ref().unwrap().schedule.len(), 6);
+        assert_eq!(counts(&c, 60), [10, 20, 30]);
+    }
+
+    #[test]
+    fn heavy_weights_are_scaled_down_to_the_cap() {
+        // 15001 in all, coprime: scaled to 4096, rounding to nearest, the lightest kept at 1.
+        let heavy = [1, 5000, 10000];
+        assert_eq!(cycle_weights(&heavy), [1, 1365, 2730]);
+        let c = cluster(&heavy, round_robin());
+        assert_eq!(c.weights.as_ref().unwrap().schedule.len(), 4096);
+        assert_eq!(counts(&c, 2 * 4096), [2, 2 * 1365, 2 * 2730]);
+    }
+
+    #[test]
+    fn weighted_random_follows_weights() {
+        fastrand::seed(7);
+        let c = cluster(&[1, 3], Balancer::Random);
+        let n = 10_000;
+        let first = counts(&c, n)[0];
+        // Binomial(10000, 0.25): mean 2500, sd 43.3; the bounds are 5 sd either side.
+        assert!(
+            (2283..=2717).contains(&first),
+            "weight 1 got {first} of {n}"
+        );
+    }
+
+    #[test]
+    fn least_request_compares_load_per_weight() {
+        let c = cluster(&[1, 4], Balancer::LeastRequest);
+        let busy = |n: usize| -> Vec<Active> {
+            (0..n)
+                .map(|_| Active::new(c.members[1].endpoint.clone()))
+                .collect()
+        };
+        // Idle at weight 1 costs 1; 2 in flight at weight 4 cost 3/4: the heavier wins.
+        let mut held = busy(2);
+        assert_eq!((c.lighter(0, 1), c.lighter(1, 0)), (1, 1));
+        // 3 in flight cost 4/4, a tie: the first candidate stays.
+        held.extend(busy(1));
+        assert_eq!((c.lighter(0, 1), c.lighter(1, 0)), (0, 1));
+        // 4 in flight cost 5/4: the idle endpoint wins.
+        held.extend(busy(1));
+        assert_eq!((c.lighter(0, 1), c.lighter(1, 0)), (0, 0));
+        drop(held);
+        assert_eq!(c.members[1].endpoint.active.load(Relaxed), 0);
+    }
+
+    #[test]
+    fn least_request_picks_the_busy_heavy_endpoint_unless_both_rolls_miss_it() {
+        fastrand::seed(11);
+        let c = cluster(&[1, 4], Balancer::LeastRequest);
+        let _held: Vec<Active> = (0..2)
+            .map(|_| Active::new(c.members[1].endpoint.clone()))
+            .collect();
+        // The light endpoint only wins when both weighted rolls land on it: p = 1/25.
+        // Binomial(2000, 0.04): mean 80, sd 8.8.
+        let light = counts(&c, 2000)[0];
+        assert!((40..=125).contains(&light), "light endpoint got {light}");
+    }
+
+    #[test]
+    fn weighted_rendezvous_sticks_to_an_endpoint() {
+        let c = cluster(&[1, 3, 2], Balancer::Hash("user".into()));
+        let mut meta = Metadata::default();
+        meta.properties
+            .push(ByteString::from_static("user"), Value::from("alice"));
+        let first = c.pick(&meta).unwrap();
+        assert!((0..10).all(|_| c.pick(&meta) == Some(first)));
+        // Without the last endpoint, keys that were elsewhere stay where they were.
+        let fewer = cluster(&[1, 3], Balancer::Hash("user".into()));
+        for i in 0..1000 {
+            let key = format!("user-{i}");
+            let before = c.weighted_rendezvous(&key);
+            if before != 2 {
+                assert_eq!(fewer.weighted_rendezvous(&key), before, "{key}");
+            }
+        }
+    }
+
+    #[test]
+    fn weighted_rendezvous_shares_follow_weights() {
+        let c = cluster(&[1, 3], Balancer::Hash("user".into()));
+        let n = 10_000;
+        let first = (0..n)
+            .filter(|i| c.weighted_rendezvous(&format!("user-{i}")) == 0)
+            .count();
+        // Shares of 1/4 and 3/4: Binomial(10000, 0.25) bounds, 5 sd either side.
+        assert!(
+            (2283..=2717).contains(&first),
+            "weight 1 won {first} of {n} keys"
+        );
+    }
+}

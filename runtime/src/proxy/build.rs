@@ -533,7 +533,112 @@ fn balancer(lb: Option<&mesh::LoadBalancerSettings>) -> Balancer {
 
 #[cfg(test)]
 mod tests {
+    use super::super::stub::StubCodec;
     use super::*;
+
+    /// Host `a.test` lists weighted endpoints; `b.test` selects weighted WorkloadEntries, one
+    /// at an address `a.test` also has; `c.test` is a DNS host. Routes 0, 1, 2 go to each.
+    const WEIGHTED: &str = r#"
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: a, namespace: test}
+spec:
+  hosts: [a.test]
+  ports: [{number: 9000, name: tcp-metaprotocol-stub, protocol: TCP}]
+  resolution: STATIC
+  endpoints:
+  - {address: 10.0.0.1, weight: 1}
+  - {address: 10.0.0.2, weight: 3}
+  - {address: 10.0.0.3}
+  - {address: 10.0.0.4, weight: 0}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: b, namespace: test}
+spec:
+  hosts: [b.test]
+  ports: [{number: 9000, name: tcp-metaprotocol-stub, protocol: TCP}]
+  resolution: STATIC
+  workloadSelector: {labels: {app: b}}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: WorkloadEntry
+metadata: {name: b1, namespace: test}
+spec: {address: 10.0.0.1, labels: {app: b}, weight: 5}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: WorkloadEntry
+metadata: {name: b2, namespace: test}
+spec: {address: 10.0.1.2, labels: {app: b}, weight: 2}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: WorkloadEntry
+metadata: {name: other, namespace: test}
+spec: {address: 10.0.2.1, labels: {app: other}, weight: 9}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: c, namespace: test}
+spec:
+  hosts: [c.test]
+  ports: [{number: 9000, name: tcp-metaprotocol-stub, protocol: TCP}]
+  resolution: DNS
+---
+apiVersion: metaprotocol.aeraki.io/v1alpha1
+kind: MetaRouter
+metadata: {name: a, namespace: test}
+spec:
+  hosts: [a.test]
+  routes:
+  - {match: {attributes: {to: {exact: a}}}, route: [{destination: {host: a.test}}]}
+  - {match: {attributes: {to: {exact: b}}}, route: [{destination: {host: b.test}}]}
+  - {match: {attributes: {to: {exact: c}}}, route: [{destination: {host: c.test}}]}
+---
+apiVersion: mproto.io/v1alpha1
+kind: Proxy
+metadata: {name: test}
+spec:
+  listeners: [{address: "127.0.0.1:0", host: a.test, port: 9000}]
+"#;
+
+    /// The cluster the first destination of route `i` resolves to.
+    fn cluster_of(plan: &Plan, i: usize) -> Arc<Cluster> {
+        let route = &plan.listeners[0].1.router.routes[i];
+        route.destinations[0].target.clone().unwrap()
+    }
+
+    /// `(address, weight)` of each endpoint of a cluster.
+    fn weights(cluster: &Cluster) -> Vec<(&str, u32)> {
+        let members = cluster.members.iter();
+        members.map(|m| (&*m.endpoint.address, m.weight)).collect()
+    }
+
+    #[test]
+    fn clusters_carry_endpoint_weights() {
+        let mesh = Mesh::load_str("weighted.yaml", WEIGHTED).unwrap();
+        let mut registry = Registry::new();
+        registry.register(Arc::new(StubCodec));
+        let plan = Plan::build(&mesh, &registry).unwrap();
+        let (a, b, c) = (
+            cluster_of(&plan, 0),
+            cluster_of(&plan, 1),
+            cluster_of(&plan, 2),
+        );
+        // Absent and 0 both count as 1, as Envoy requires weights of at least 1.
+        assert_eq!(
+            weights(&a),
+            [
+                ("10.0.0.1:9000", 1),
+                ("10.0.0.2:9000", 3),
+                ("10.0.0.3:9000", 1),
+                ("10.0.0.4:9000", 1)
+            ]
+        );
+        assert_eq!(weights(&b), [("10.0.0.1:9000", 5), ("10.0.1.2:9000", 2)]);
+        assert_eq!(weights(&c), [("c.test:9000", 1)]);
+        // One endpoint, one pool, a weight of its own in each cluster.
+        assert!(Arc::ptr_eq(&a.members[0].endpoint, &b.members[0].endpoint));
+    }
 
     #[test]
     fn protocol_comes_from_the_port_name() {

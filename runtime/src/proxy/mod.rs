@@ -41,6 +41,8 @@ mod metrics;
 mod pool;
 mod request;
 mod route;
+#[cfg(test)]
+mod stub;
 
 use std::fmt;
 use std::future::Future;
