@@ -548,3 +548,27 @@ async fn round_robin_spreads_over_endpoints() {
     }
     assert_eq!(servers.len(), 3, "{servers:?}");
 }
+
+#[tokio::test]
+async fn round_robin_follows_endpoint_weights() {
+    let (a, b, _c) = three().await;
+    // ServiceEntry endpoint weights 1 and 3; no loadBalancer, so round robin.
+    let yaml = mesh_yaml(&eps(&[(&a, "w1"), (&b, "w3")]), "  routes: []\n", "")
+        .replace("{version: w1}}", "{version: w1}, weight: 1}")
+        .replace("{version: w3}}", "{version: w3}, weight: 3}");
+    assert!(yaml.contains("weight: 3}"), "{yaml}");
+    let p = start_proxy(&yaml).await;
+    let mut client = Client::connect(p.addr).await;
+    let n = 100;
+    for id in 0..n {
+        client.send(&Msg::request(id, &[])).await;
+    }
+    let mut to_s1 = 0;
+    for _ in 0..n {
+        if client.recv().await.header("server") == Some("s1") {
+            to_s1 += 1;
+        }
+    }
+    // A full cycle is 4 picks: 25 cycles give exactly 25 and 75.
+    assert_eq!((to_s1, n - to_s1), (25, 75));
+}
