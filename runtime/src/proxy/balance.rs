@@ -69,6 +69,7 @@ impl Drop for Active {
 /// One endpoint of a cluster with the cluster's own weight for it.
 #[derive(Debug)]
 pub(crate) struct Member {
+    /// The shared endpoint (address, pool, in-flight count).
     pub(crate) endpoint: Arc<Endpoint>,
     /// Relative share of the cluster's requests, at least 1; kept here, not in the
     /// endpoint, because an endpoint is shared by clusters that may weigh it differently.
@@ -80,7 +81,9 @@ pub(crate) struct Member {
 pub(crate) struct Cluster {
     /// `host|subset|port`, for logs.
     pub(crate) name: Arc<str>,
+    /// The endpoints in configuration order, which is also the connect fallback order.
     pub(crate) members: Vec<Member>,
+    /// The DestinationRule's load balancer.
     balancer: Balancer,
     /// Tables for picking by weight; `None` when every weight is equal, so the common case
     /// runs the plain balancers unchanged.
