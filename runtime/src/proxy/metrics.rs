@@ -11,6 +11,9 @@ const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
+/// Every status, in the order they are rendered.
+const STATUSES: [Status; 3] = [Status::Ok, Status::Error, Status::Local];
+
 /// How a request ended, for `mproto_responses_total{status}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -33,6 +36,103 @@ impl Status {
     }
 }
 
+/// A duration histogram over [`BUCKETS`].
+#[derive(Debug, Default)]
+struct Histogram {
+    /// Counts per bucket (not cumulative), plus one for `+Inf`.
+    buckets: [AtomicU64; BUCKETS.len() + 1],
+    /// Sum of durations, in microseconds.
+    sum_us: AtomicU64,
+}
+
+impl Histogram {
+    /// Counts one duration.
+    fn observe(&self, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        let slot = BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(BUCKETS.len());
+        if let Some(bucket) = self.buckets.get(slot) {
+            bucket.fetch_add(1, Relaxed);
+        }
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.sum_us.fetch_add(micros, Relaxed);
+    }
+
+    /// Writes the `_bucket` (cumulative), `_sum` and `_count` samples of `name`, each with
+    /// `labels` (`k="v"` pairs, or empty) before `le`.
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        let mut cumulative = 0;
+        for (i, bucket) in self.buckets.iter().enumerate() {
+            cumulative += bucket.load(Relaxed);
+            let le = BUCKETS.get(i).map_or_else(|| "+Inf".into(), f64::to_string);
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{sep}le=\"{le}\"}} {cumulative}"
+            );
+        }
+        // Unlabelled `_sum` and `_count` carry no braces at all.
+        let braced = if labels.is_empty() {
+            String::new()
+        } else {
+            format!("{{{labels}}}")
+        };
+        let sum = self.sum_us.load(Relaxed) as f64 / 1e6;
+        let _ = writeln!(
+            out,
+            "{name}_sum{braced} {sum}\n{name}_count{braced} {cumulative}"
+        );
+    }
+}
+
+/// How requests ended: counted alike for the whole proxy and for each route.
+#[derive(Debug, Default)]
+struct Outcomes {
+    /// Responses sent downstream, by [`Status`].
+    responses: [AtomicU64; 3],
+    /// Local replies, by [`ErrorKind`] in `ErrorKind::ALL` order.
+    local_replies: [AtomicU64; 7],
+    /// Time from request to response.
+    duration: Histogram,
+}
+
+impl Outcomes {
+    /// Counts a response sent downstream and its duration.
+    fn record_response(&self, status: Status, elapsed: Duration) {
+        if let Some(counter) = self.responses.get(status as usize) {
+            counter.fetch_add(1, Relaxed);
+        }
+        self.duration.observe(elapsed);
+    }
+
+    /// Counts a local reply of `kind`.
+    fn record_local_reply(&self, kind: ErrorKind) {
+        if let Some(i) = ErrorKind::ALL.iter().position(|k| *k == kind)
+            && let Some(counter) = self.local_replies.get(i)
+        {
+            counter.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Local replies of `kind` so far.
+    fn local_replies(&self, kind: ErrorKind) -> u64 {
+        ErrorKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .and_then(|i| self.local_replies.get(i))
+            .map_or(0, |c| c.load(Relaxed))
+    }
+
+    /// Responses of `status` so far.
+    fn responses(&self, status: Status) -> u64 {
+        self.responses
+            .get(status as usize)
+            .map_or(0, |c| c.load(Relaxed))
+    }
+}
+
 /// Every metric the proxy exports; all updates are lock-free.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -40,10 +140,8 @@ pub struct Metrics {
     pub requests: AtomicU64,
     /// Oneway requests forwarded.
     pub oneway: AtomicU64,
-    /// Responses sent downstream, by [`Status`].
-    responses: [AtomicU64; 3],
-    /// Local replies, by [`ErrorKind`] in `ErrorKind::ALL` order.
-    local_replies: [AtomicU64; 7],
+    /// Responses, local replies and durations of all requests.
+    outcomes: Outcomes,
     /// Heartbeats answered locally.
     pub heartbeats: AtomicU64,
     /// Downstream frames that could not be framed or decoded.
@@ -64,49 +162,27 @@ pub struct Metrics {
     pub upstream_connects: AtomicU64,
     /// Upstream connection attempts that failed.
     pub upstream_connect_failures: AtomicU64,
-    /// Histogram counts per bucket (not cumulative), plus one for `+Inf`.
-    duration_buckets: [AtomicU64; BUCKETS.len() + 1],
-    /// Sum of request durations, in microseconds.
-    duration_sum_us: AtomicU64,
 }
 
 impl Metrics {
     /// Counts a response sent downstream and its duration.
     pub fn record_response(&self, status: Status, elapsed: Duration) {
-        self.responses[status as usize].fetch_add(1, Relaxed);
-        let secs = elapsed.as_secs_f64();
-        let slot = BUCKETS
-            .iter()
-            .position(|b| secs <= *b)
-            .unwrap_or(BUCKETS.len());
-        if let Some(bucket) = self.duration_buckets.get(slot) {
-            bucket.fetch_add(1, Relaxed);
-        }
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        self.duration_sum_us.fetch_add(micros, Relaxed);
+        self.outcomes.record_response(status, elapsed);
     }
 
     /// Counts a local reply of `kind`.
     pub fn record_local_reply(&self, kind: ErrorKind) {
-        if let Some(i) = ErrorKind::ALL.iter().position(|k| *k == kind)
-            && let Some(counter) = self.local_replies.get(i)
-        {
-            counter.fetch_add(1, Relaxed);
-        }
+        self.outcomes.record_local_reply(kind);
     }
 
     /// Local replies of `kind` sent so far.
     pub fn local_replies(&self, kind: ErrorKind) -> u64 {
-        ErrorKind::ALL
-            .iter()
-            .position(|k| *k == kind)
-            .and_then(|i| self.local_replies.get(i))
-            .map_or(0, |c| c.load(Relaxed))
+        self.outcomes.local_replies(kind)
     }
 
     /// Responses of `status` sent so far.
     pub fn responses(&self, status: Status) -> u64 {
-        self.responses[status as usize].load(Relaxed)
+        self.outcomes.responses(status)
     }
 
     /// The metrics in Prometheus text exposition format.
@@ -130,7 +206,7 @@ impl Metrics {
             "counter",
             "Responses sent downstream by status.",
         );
-        for status in [Status::Ok, Status::Error, Status::Local] {
+        for status in STATUSES {
             let n = self.responses(status);
             let _ = writeln!(
                 out,
@@ -208,36 +284,30 @@ impl Metrics {
             "Open upstream connections.",
             &self.upstream_connections,
         );
-        self.render_histogram(&mut out);
-        out
-    }
-
-    fn render_histogram(&self, out: &mut String) {
         let name = "mproto_request_duration_seconds";
-        header(out, name, "histogram", "Time from request to response.");
-        let mut cumulative = 0;
-        for (i, bucket) in self.duration_buckets.iter().enumerate() {
-            cumulative += bucket.load(Relaxed);
-            match BUCKETS.get(i) {
-                Some(le) => writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}"),
-                None => writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}"),
-            }
-            .ok();
-        }
-        let sum = self.duration_sum_us.load(Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {cumulative}");
+        header(
+            &mut out,
+            name,
+            "histogram",
+            "Time from request to response.",
+        );
+        self.outcomes.duration.render(&mut out, name, "");
+        out
     }
 }
 
+/// Writes the `# HELP` and `# TYPE` lines of a family.
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
+/// Writes an unlabelled counter with its header.
 fn counter(out: &mut String, name: &str, help: &str, value: &AtomicU64) {
     header(out, name, "counter", help);
     let _ = writeln!(out, "{name} {}", value.load(Relaxed));
 }
 
+/// Writes an unlabelled gauge with its header.
 fn gauge(out: &mut String, name: &str, help: &str, value: &AtomicI64) {
     header(out, name, "gauge", help);
     let _ = writeln!(out, "{name} {}", value.load(Relaxed));
@@ -259,5 +329,9 @@ mod tests {
         assert!(text.contains("mproto_request_duration_seconds_bucket{le=\"0.0005\"} 1"));
         assert!(text.contains("mproto_request_duration_seconds_bucket{le=\"+Inf\"} 2"));
         assert!(text.contains("mproto_request_duration_seconds_count 2"));
+        assert!(
+            !text.contains("mproto_route_"),
+            "no routes, no route families"
+        );
     }
 }
