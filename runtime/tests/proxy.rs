@@ -245,6 +245,22 @@ async fn every_local_reply_kind_carries_the_request_id() {
         (2001, Some(ErrorKind::OverLimit))
     );
     assert_eq!(p.metrics.responses(Status::Local), 6);
+    // Each kind produced after a route matched is also counted on that route.
+    let (_, body) = http_get(p.admin, "/metrics").await;
+    for (route, kind) in [
+        ("nocluster", "ClusterNotFound"),
+        ("dead", "NoHealthyUpstream"),
+        ("bad", "BadResponse"),
+        ("slow", "Timeout"),
+        ("limit", "OverLimit"),
+    ] {
+        let line =
+            format!("mproto_route_local_replies_total{{route=\"{route}\",kind=\"{kind}\"}} 1");
+        assert!(
+            body.lines().any(|l| l == line),
+            "missing `{line}` in\n{body}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -471,6 +487,65 @@ async fn admin_serves_prometheus_metrics() {
         assert!(body.contains(line), "missing `{line}` in\n{body}");
     }
     assert_eq!(http_get(p.admin, "/nope").await.0, 404);
+}
+
+#[tokio::test]
+async fn admin_serves_per_route_metrics() {
+    const N: u64 = 3;
+    let (mut a, b, _c) = three().await;
+    let routes = format!(
+        "  localRateLimit:\n    conditions:\n    - match: {{attributes: {{method: {{exact: b}}}}}}\n      tokenBucket: {{fillInterval: 1h, maxTokens: {N}}}\n  routes:\n{}{}",
+        route("alpha", "method: {exact: a}", "v1"),
+        route("beta", "method: {exact: b}", "v2"),
+    );
+    let p = start_proxy(&mesh_yaml(&eps(&[(&a, "v1"), (&b, "v2")]), &routes, "")).await;
+    let mut client = Client::connect(p.addr).await;
+    for id in 0..N {
+        for method in ["a", "b"] {
+            let reply = client.call(&Msg::request(id, &[("method", method)])).await;
+            assert_eq!(reply.kind, RESPONSE, "{method}: {reply:?}");
+        }
+    }
+    let limited = client.call(&Msg::request(10, &[("method", "b")])).await;
+    assert_eq!(error_kind(&limited), Some(ErrorKind::OverLimit));
+    let lost = client.call(&Msg::request(11, &[("method", "c")])).await;
+    assert_eq!(error_kind(&lost), Some(ErrorKind::RouteNotFound));
+    a.drain_seen();
+    let mut oneway = Msg::request(12, &[("method", "a")]);
+    oneway.kind = ONEWAY;
+    client.send(&oneway).await;
+    // The route counts a request before forwarding it, so once upstream has it, it is counted.
+    assert_eq!(a.next_seen().await.kind, ONEWAY);
+    // On the test's single-threaded runtime a request task records its metrics before it
+    // yields, and the writer task that sends the reply runs only after that yield.
+    let (code, body) = http_get(p.admin, "/metrics").await;
+    assert_eq!(code, 200);
+    let (n, n1) = (N, N + 1);
+    for line in [
+        format!("mproto_requests_total {}", 2 * N + 3),
+        "mproto_local_replies_total{kind=\"RouteNotFound\"} 1".into(),
+        format!("mproto_route_requests_total{{route=\"alpha\"}} {n1}"),
+        format!("mproto_route_requests_total{{route=\"beta\"}} {n1}"),
+        format!("mproto_route_responses_total{{route=\"alpha\",status=\"ok\"}} {n}"),
+        "mproto_route_responses_total{route=\"alpha\",status=\"local\"} 0".into(),
+        format!("mproto_route_responses_total{{route=\"beta\",status=\"ok\"}} {n}"),
+        "mproto_route_responses_total{route=\"beta\",status=\"local\"} 1".into(),
+        "mproto_route_local_replies_total{route=\"alpha\",kind=\"OverLimit\"} 0".into(),
+        "mproto_route_local_replies_total{route=\"beta\",kind=\"OverLimit\"} 1".into(),
+        format!("mproto_route_request_duration_seconds_count{{route=\"alpha\"}} {n}"),
+        format!("mproto_route_request_duration_seconds_count{{route=\"beta\"}} {n1}"),
+        format!("mproto_route_request_duration_seconds_bucket{{route=\"beta\",le=\"+Inf\"}} {n1}"),
+    ] {
+        assert!(
+            body.lines().any(|l| l == line),
+            "missing `{line}` in\n{body}"
+        );
+    }
+    assert!(!body.contains(",kind=\"RouteNotFound\""), "{body}");
+    assert_eq!(
+        body.matches("# TYPE mproto_route_requests_total ").count(),
+        1
+    );
 }
 
 #[tokio::test]

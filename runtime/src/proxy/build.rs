@@ -17,7 +17,7 @@ use super::balance::{Balancer, Cluster, Endpoint};
 use super::context::{Settings, Shared};
 use super::limit::RateLimiter;
 use super::listener::ListenerCtx;
-use super::metrics::Metrics;
+use super::metrics::{Metrics, RouteSet};
 use super::pool::Pool;
 use super::route::{Matcher, Route, Router, Target, Weighted, to_mutation};
 
@@ -76,6 +76,7 @@ impl Plan {
             shared: shared.clone(),
             clusters: HashMap::new(),
             endpoints: HashMap::new(),
+            route_metrics: RouteSet::default(),
         };
         let mut listeners = Vec::new();
         for (i, l) in proxy.object.spec.listeners.iter().enumerate() {
@@ -103,6 +104,7 @@ impl Plan {
                 "at least one listener is required",
             ));
         }
+        shared.metrics.set_routes(builder.route_metrics);
         let admin = proxy
             .object
             .spec
@@ -164,6 +166,8 @@ struct Builder<'a> {
     shared: Arc<Shared>,
     clusters: HashMap<(String, Option<String>, u32, &'static str), Target>,
     endpoints: HashMap<(String, &'static str), Arc<Endpoint>>,
+    /// Per-route counters, one per route name, in build order.
+    route_metrics: RouteSet,
 }
 
 /// Builds a `ConfigError` for a listener field.
@@ -312,13 +316,14 @@ impl Builder<'_> {
                     .map_or(1.0, |p| p.value / 100.0);
                 (self.target(m, l.port, codec, max_frame), share)
             });
-            let name = if spec.name.is_empty() {
-                format!("route-{i}")
+            let name: Arc<str> = if spec.name.is_empty() {
+                format!("route-{i}").into()
             } else {
-                spec.name.clone()
+                spec.name.as_str().into()
             };
             out.routes.push(Route {
-                name: name.into(),
+                metrics: self.route_metrics.counters(&name),
+                name,
                 matcher,
                 destinations,
                 request_mutation: to_mutation(&spec.request_mutation),
@@ -344,8 +349,10 @@ impl Builder<'_> {
             host: l.host.clone(),
             ..Destination::default()
         };
+        let name: Arc<str> = "default".into();
         Route {
-            name: "default".into(),
+            metrics: self.route_metrics.counters(&name),
+            name,
             matcher: Matcher::default(),
             destinations: vec![Weighted {
                 weight: 1,

@@ -135,7 +135,7 @@ async fn dispatch(
         other => {
             let msg = format!("{} messages are not supported", other.name());
             let error = ReplyError::new(ErrorKind::Unspecified, msg);
-            let parts = local_reply(ctx, &meta, &error, &mut Access::default());
+            let parts = local_reply(ctx, None, &meta, &error, &mut Access::default());
             let _ = tx.send(parts).await;
         }
     }
@@ -159,7 +159,7 @@ async fn bad_frame(
         ErrorKind::Unspecified,
         format!("cannot decode request: {why}"),
     );
-    let parts = local_reply(ctx, &meta, &error, &mut Access::default());
+    let parts = local_reply(ctx, None, &meta, &error, &mut Access::default());
     if !parts.is_empty() {
         let _ = tx.send(parts).await;
     }

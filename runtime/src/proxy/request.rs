@@ -36,9 +36,13 @@ pub(crate) async fn handle_request(
         bytes_in: frame.len(),
         ..Access::default()
     };
-    let (parts, status) = match forward(&ctx, &frame, &meta, &mut log).await {
+    let (route, forwarded) = forward(&ctx, &frame, &meta, &mut log).await;
+    let (parts, status) = match forwarded {
         Ok((response, route)) => answer(&ctx, &meta, response, route),
-        Err(error) => (local_reply(&ctx, &meta, &error, &mut log), Status::Local),
+        Err(error) => (
+            local_reply(&ctx, route, &meta, &error, &mut log),
+            Status::Local,
+        ),
     };
     log.status = status.name();
     log.bytes_out = parts.iter().map(Bytes::len).sum();
@@ -47,6 +51,9 @@ pub(crate) async fn handle_request(
     }
     let took = start.elapsed();
     metrics.record_response(status, took);
+    if let Some(route) = route {
+        route.metrics.record_response(status, took);
+    }
     metrics.active_requests.fetch_sub(1, Relaxed);
     log.emit(&ctx.protocol, &meta, &ctx.shared.access_properties, took);
 }
@@ -66,8 +73,9 @@ pub(crate) async fn handle_oneway(
         status: "oneway",
         ..Access::default()
     };
+    let matched_route = matched(&ctx, &meta, &mut log);
     let sent = async {
-        let (route, cluster) = select(&ctx, &meta, &mut log)?;
+        let (route, cluster) = select(&ctx, &meta, matched_route)?;
         mirror(&ctx, route, &frame, &meta);
         let (active, conn) = cluster.connect(&meta).await?;
         log.upstream = Some(active.address().clone());
@@ -75,7 +83,7 @@ pub(crate) async fn handle_oneway(
     };
     if let Err(e) = sent.await {
         log.error = Some(e.kind.name());
-        ctx.shared.metrics.record_local_reply(e.kind);
+        count_local_reply(&ctx, matched_route, e.kind);
         tracing::debug!(error = %e.message, "oneway request dropped");
     }
     log.emit(
@@ -86,12 +94,22 @@ pub(crate) async fn handle_oneway(
     );
 }
 
-/// Rate limit, route and destination for a request.
+/// The first route the request matches, counted on the route and named in the access log.
+fn matched<'a>(ctx: &'a ListenerCtx, meta: &Metadata, log: &mut Access) -> Option<&'a Route> {
+    let route = ctx.router.find(meta)?;
+    route.metrics.record_request();
+    log.route = Some(route.name.clone());
+    Some(route)
+}
+
+/// Rate limit and destination for a request that matched `route`, if any.
 fn select<'a>(
     ctx: &'a ListenerCtx,
     meta: &Metadata,
-    log: &mut Access,
+    route: Option<&'a Route>,
 ) -> Result<(&'a Route, &'a Arc<Cluster>), ReplyError> {
+    // The route was matched first only to count a rejection against it: the limit still
+    // decides before the route does, so a request over the limit is OverLimit either way.
     if let Some(limiter) = &ctx.router.limiter
         && !limiter.allow(meta)
     {
@@ -101,11 +119,8 @@ fn select<'a>(
             "local rate limit exceeded",
         ));
     }
-    let route = ctx
-        .router
-        .find(meta)
+    let route = route
         .ok_or_else(|| ReplyError::new(ErrorKind::RouteNotFound, "no route matches the request"))?;
-    log.route = Some(route.name.clone());
     let cluster = route
         .pick()
         .ok_or_else(|| ReplyError::new(ErrorKind::ClusterNotFound, "route has no destination"))?
@@ -114,24 +129,38 @@ fn select<'a>(
     Ok((route, cluster))
 }
 
+/// Routes and forwards a two-way request; the matched route comes back whatever the outcome,
+/// so a local reply can be counted against it.
 async fn forward<'a>(
     ctx: &'a ListenerCtx,
     frame: &Bytes,
     meta: &Metadata,
     log: &mut Access,
-) -> Result<(Response, &'a Route), ReplyError> {
+) -> (Option<&'a Route>, Result<(Response, &'a Route), ReplyError>) {
     if meta.request_id.is_none() {
         let msg = "a request without a request id cannot be multiplexed";
-        return Err(ReplyError::new(ErrorKind::Unspecified, msg));
+        return (None, Err(ReplyError::new(ErrorKind::Unspecified, msg)));
     }
-    let (route, cluster) = select(ctx, meta, log)?;
+    let route = matched(ctx, meta, log);
+    (route, call(ctx, route, frame, meta, log).await)
+}
+
+/// Sends the request on its route and waits for the response, within the route timeout.
+async fn call<'a>(
+    ctx: &'a ListenerCtx,
+    matched: Option<&'a Route>,
+    frame: &Bytes,
+    meta: &Metadata,
+    log: &mut Access,
+) -> Result<(Response, &'a Route), ReplyError> {
+    let (route, cluster) = select(ctx, meta, matched)?;
     mirror(ctx, route, frame, meta);
-    let call = async {
+    let exchange = async {
         let (active, conn) = cluster.connect(meta).await?;
         log.upstream = Some(active.address().clone());
         conn.call(frame, &route.request_mutation).await
     };
-    match tokio::time::timeout(route.timeout, call).await {
+    match tokio::time::timeout(route.timeout, exchange).await {
         Ok(Ok(response)) => Ok((response, route)),
         Ok(Err(e)) => Err(e),
         Err(_) => {
@@ -184,7 +213,7 @@ fn answer(
             format!("cannot re-encode response: {e}"),
         );
         return (
-            local_reply(ctx, request, &error, &mut Access::default()),
+            local_reply(ctx, Some(route), request, &error, &mut Access::default()),
             Status::Local,
         );
     }
@@ -196,14 +225,15 @@ fn answer(
     )
 }
 
-/// The codec's error reply to `request`, counted by kind.
+/// The codec's error reply to `request`, counted by kind (and on `route`, when one matched).
 pub(crate) fn local_reply(
     ctx: &ListenerCtx,
+    route: Option<&Route>,
     request: &Metadata,
     error: &ReplyError,
     log: &mut Access,
 ) -> Parts {
-    ctx.shared.metrics.record_local_reply(error.kind);
+    count_local_reply(ctx, route, error.kind);
     log.error = Some(error.kind.name());
     tracing::debug!(kind = %error.kind, message = %error.message, "local reply");
     let mut out = Encoded::new();
@@ -213,5 +243,13 @@ pub(crate) fn local_reply(
             tracing::warn!(error = %e, "codec could not build an error reply");
             Vec::new()
         }
+    }
+}
+
+/// Counts a local reply (or a dropped oneway) of `kind`, in total and on its route.
+fn count_local_reply(ctx: &ListenerCtx, route: Option<&Route>, kind: ErrorKind) {
+    ctx.shared.metrics.record_local_reply(kind);
+    if let Some(route) = route {
+        route.metrics.record_local_reply(kind);
     }
 }

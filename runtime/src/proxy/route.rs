@@ -12,6 +12,7 @@ use crate::mutation::Mutation;
 
 use super::balance::Cluster;
 use super::limit::RateLimiter;
+use super::metrics::RouteMetrics;
 
 /// A destination resolved at start: its cluster, or why there is none.
 pub(crate) type Target = Result<Arc<Cluster>, Arc<str>>;
@@ -78,8 +79,10 @@ pub(crate) struct Weighted {
 /// A compiled route rule.
 #[derive(Debug)]
 pub(crate) struct Route {
-    /// The route's name, for logs.
+    /// The route's name, for logs and the `route` metric label.
     pub(crate) name: Arc<str>,
+    /// Its counters, made at build time so a request updates them without a lookup.
+    pub(crate) metrics: Arc<RouteMetrics>,
     pub(crate) matcher: Matcher,
     pub(crate) destinations: Vec<Weighted>,
     /// Properties set on each request.
