@@ -1,5 +1,5 @@
 //! Builds the mesh objects of a checked [`Plan`]: ApplicationProtocol, Service or
-//! ServiceEntry, and MetaRouter.
+//! ServiceEntry, and MetaRouter; and the `Proxy` object that `mproto proxy` reads.
 
 use std::collections::BTreeMap;
 
@@ -153,4 +153,31 @@ pub(crate) fn mesh_objects(plan: &Plan) -> Vec<Object> {
             body: Body::MetaRouter(meta_router(plan)),
         },
     ]
+}
+
+/// mproto's `Proxy` object for the plan's service: one listener on `listen` for the
+/// service's host and port, the admin server on `admin`, and an access log of the routable
+/// properties. The gateway puts it in its ConfigMap.
+pub(crate) fn proxy(plan: &Plan, name: &str, listen: &str, admin: &str) -> mesh::Proxy {
+    let mut proxy = Resource::new(
+        name.to_owned(),
+        mesh::ProxySpec {
+            listeners: vec![mesh::Listener {
+                name: plan.service.clone(),
+                address: listen.to_owned(),
+                host: plan.host().to_owned(),
+                port: u32::from(plan.port),
+                protocol: None,
+            }],
+            admin: Some(mesh::Admin {
+                address: admin.to_owned(),
+            }),
+            access_log: (!plan.property_keys.is_empty()).then(|| mesh::AccessLog {
+                properties: plan.property_keys.clone(),
+            }),
+            ..mesh::ProxySpec::default()
+        },
+    );
+    proxy.metadata.namespace = plan.namespace.clone();
+    proxy
 }
