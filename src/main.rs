@@ -40,8 +40,10 @@ enum Command {
     },
     /// Emits the Kubernetes manifests that put a schema's protocol into an Istio + Aeraki
     /// mesh (ApplicationProtocol, Service or ServiceEntry, MetaRouter, optionally a gateway
-    /// running `mproto proxy`), or with --check validates hand-written manifests.
-    Manifests(manifests::ManifestsArgs),
+    /// running `mproto proxy` or the Proxy object of a standalone one), or with --check
+    /// validates hand-written manifests.
+    // Boxed: its many options would make every other command as large.
+    Manifests(Box<manifests::ManifestsArgs>),
     /// Runs the shared runtime proxy with every shipped codec until SIGTERM or Ctrl-C.
     Proxy(proxy_cmd::ProxyArgs),
 }
@@ -58,7 +60,7 @@ fn main() -> ExitCode {
             .iter()
             .map(|f| generate(f, out.as_deref(), &runtime))
             .fold(true, |a, b| a & b),
-        Command::Manifests(args) => manifests::run(args),
+        Command::Manifests(args) => manifests::run(*args),
         Command::Proxy(args) => proxy_cmd::run(args),
     };
     if ok {

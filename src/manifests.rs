@@ -65,6 +65,17 @@ pub struct ManifestsArgs {
     /// The gateway's replica count.
     #[arg(long, default_value_t = 1)]
     replicas: u16,
+    /// Also emit a `Proxy` object, so that `mproto proxy --config` runs the output as it is
+    /// (needs --service-entry with --endpoint, or --resolution dns; not with --gateway).
+    #[arg(long)]
+    standalone: bool,
+    /// With --standalone: the proxy's listener, IP:PORT [default: 127.0.0.1:<port>].
+    #[arg(long, value_name = "IP:PORT")]
+    listen: Option<String>,
+    /// With --standalone: the proxy's admin server (/ready, /metrics), IP:PORT
+    /// [default: 127.0.0.1:15000].
+    #[arg(long, value_name = "IP:PORT")]
+    admin: Option<String>,
 }
 
 /// Istio's ServiceEntry resolutions.
@@ -116,6 +127,9 @@ fn options(args: &ManifestsArgs) -> ManifestOptions {
         gateway: args.gateway,
         image: Some(args.image.clone()),
         replicas: Some(args.replicas),
+        standalone: args.standalone,
+        listen: args.listen.clone(),
+        admin: args.admin.clone(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `mproto proxy` over the real binary: configuration errors, serving with the shipped
-//! codecs, `--max-frame`, the access log, and a graceful stop on SIGTERM.
+//! codecs, `--max-frame`, the access log, a graceful stop on SIGTERM, and the one-command
+//! flow from a schema (`mproto manifests --standalone`) to a running proxy.
 
 mod proxy_support;
 
@@ -8,7 +9,7 @@ use std::process::Stdio;
 
 use mproto_codecs::awesomerpc::Status;
 use proxy_support::*;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
 const MESH: &str = "examples/awesomerpc-mesh/manifests/mesh.yaml";
@@ -163,4 +164,131 @@ spec:
     assert!(stderr.contains(r#""route":"v2-by-method""#), "{stderr}");
     assert!(stderr.contains("draining"), "{stderr}");
     let _ = std::fs::remove_file(local);
+}
+
+/// Two distinct ports that were free a moment ago: both are held while the OS picks them,
+/// then released for the proxy to bind.
+fn free_ports() -> (u16, u16) {
+    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
+}
+
+/// `GET path` from the admin server: the status line.
+async fn admin_get(admin: &str, path: &str) -> String {
+    let mut stream = within(
+        "the admin connection",
+        tokio::net::TcpStream::connect(admin),
+    )
+    .await
+    .unwrap();
+    let head = format!("GET {path} HTTP/1.1\r\nhost: {admin}\r\n\r\n");
+    within("the admin request", stream.write_all(head.as_bytes()))
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    within("the admin answer", stream.read_to_string(&mut answer))
+        .await
+        .unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+/// A schema to a running proxy in two commands: emit with --standalone, check, serve.
+#[cfg(unix)]
+#[tokio::test]
+async fn standalone_manifests_run_as_they_are() {
+    let mut upstream = Upstream::start("echo", Mode::Echo).await;
+    let (listen_port, admin_port) = free_ports();
+    let listen = format!("127.0.0.1:{listen_port}");
+    let admin = format!("127.0.0.1:{admin_port}");
+    let endpoint = format!("127.0.0.1:{}", upstream.addr.port());
+    let emitted = within(
+        "mproto manifests",
+        mproto()
+            .args(["manifests", "schemas/awesomerpc.mproto", "--service-entry"])
+            .args(["--host", "awesomerpc.local", "--port", "9000"])
+            .args(["--endpoint", &endpoint, "--standalone"])
+            .args(["--listen", &listen, "--admin", &admin])
+            .output(),
+    )
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&emitted.stderr);
+    assert!(emitted.status.success(), "{stderr}");
+    let config = temp_file(
+        "standalone.yaml",
+        &String::from_utf8(emitted.stdout).unwrap(),
+    );
+
+    let checked = within(
+        "mproto manifests --check",
+        mproto()
+            .args(["manifests", "--check"])
+            .arg(&config)
+            .output(),
+    )
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(stdout.starts_with("ok: "), "{stdout}");
+
+    let mut child = mproto()
+        .args(["proxy", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("RUST_LOG", "info")
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = within("the listening line", stdout.next_line())
+        .await
+        .unwrap();
+    assert_eq!(line, Some(format!("listening on {listen}")));
+    let line = within("the admin line", stdout.next_line()).await.unwrap();
+    assert_eq!(
+        line,
+        Some(format!("admin on http://{admin} (/metrics, /ready)"))
+    );
+
+    let mut client = Client::connect(listen.parse().unwrap()).await;
+    let answer = client.call(request(7, &[("method", "SayHello")])).await;
+    assert_eq!(answer.request_id, 7);
+    assert_eq!(answer.status, Status::Ok);
+    assert_eq!(server(&answer), Some("echo"));
+    assert_eq!(&answer.body[..], b"body-7");
+    let seen = upstream.next_seen().await;
+    assert_eq!(header(&seen, "method"), Some("SayHello"));
+    assert_eq!(admin_get(&admin, "/ready").await, "HTTP/1.1 200 OK");
+
+    let pid = child.id().expect("the proxy is running").to_string();
+    let killed = within("kill", Command::new("kill").args(["-TERM", &pid]).status())
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let status = within("the proxy to exit", child.wait()).await.unwrap();
+    assert!(status.success(), "{status}");
+    let mut stderr = String::new();
+    within(
+        "stderr",
+        child.stderr.take().unwrap().read_to_string(&mut stderr),
+    )
+    .await
+    .unwrap();
+    // The access log records the schema's routable property, as --standalone configured it.
+    let access = stderr
+        .lines()
+        .find(|l| l.contains("mproto::access"))
+        .unwrap_or_else(|| panic!("no access log line: {stderr}"));
+    assert!(access.contains(r#""route":"default""#), "{access}");
+    assert!(access.contains(r#""version":"#), "{access}");
+    let _ = std::fs::remove_file(config);
 }

@@ -114,3 +114,60 @@ fn check_fails_on_a_broken_manifest_naming_file_object_and_field() {
         "{err}"
     );
 }
+
+#[test]
+fn standalone_option_errors_are_all_reported_and_nothing_is_printed() {
+    let out = mproto(&[
+        "manifests",
+        "schemas/awesomerpc.mproto",
+        "--standalone",
+        "--gateway",
+        "--listen",
+        "localhost:9000",
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    assert_eq!(
+        text(&out.stderr),
+        "error: --standalone: cannot be combined with --gateway: --gateway runs the proxy in a \
+         cluster (its Proxy object is in the ConfigMap), --standalone runs it here with \
+         `mproto proxy --config`; drop one of them\n\
+         error: --standalone: the proxy forwards to a ServiceEntry's endpoints: add \
+         --service-entry with --endpoint ADDRESS[:PORT] (or --resolution dns to resolve the hosts)\n\
+         error: --listen: `localhost:9000` is not an IP:PORT socket address (such as \
+         127.0.0.1:9000 or [::1]:9000; the proxy binds addresses, not names)\n\
+         error: no manifests written for schemas/awesomerpc.mproto\n"
+    );
+}
+
+#[test]
+fn standalone_files_pass_check() {
+    let dir = std::env::temp_dir().join(format!("mproto-standalone-{}", std::process::id()));
+    let out = mproto(&[
+        "manifests",
+        "schemas/dubbo.mproto",
+        "--service-entry",
+        "--endpoint",
+        "10.0.0.11:20880",
+        "--standalone",
+        "--listen",
+        "[::1]:20880",
+        "-o",
+        dir.to_str().expect("utf-8 temp dir"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("written")
+        .map(|e| e.expect("entry").path().display().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 4, "{files:?}");
+    assert!(files[3].ends_with("04-proxy-dubbo.yaml"), "{files:?}");
+    let proxy = std::fs::read_to_string(&files[3]).expect("readable");
+    assert!(proxy.contains("address: '[::1]:20880'"), "{proxy}");
+    let mut args = vec!["manifests", "--check"];
+    args.extend(files.iter().map(String::as_str));
+    let check = mproto(&args);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    std::fs::remove_dir_all(&dir).expect("cleaned up");
+}

@@ -1,5 +1,5 @@
 //! Builds the mesh objects of a checked [`Plan`]: ApplicationProtocol, Service or
-//! ServiceEntry, and MetaRouter.
+//! ServiceEntry, and MetaRouter; and the `Proxy` object that `mproto proxy` reads.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ use mproto_runtime::mesh::{self, Resource};
 
 use super::object::{Body, Object};
 use super::options::Resolution;
-use super::plan::Plan;
+use super::plan::{Plan, StandalonePlan};
 use super::routes;
 
 /// The ApplicationProtocol: cluster-scoped, named after the protocol.
@@ -153,4 +153,56 @@ pub(crate) fn mesh_objects(plan: &Plan) -> Vec<Object> {
             body: Body::MetaRouter(meta_router(plan)),
         },
     ]
+}
+
+/// mproto's `Proxy` object for the plan's service: one listener on `listen` for the
+/// service's host and port, the admin server on `admin`, and an access log of the routable
+/// properties. The gateway puts it in its ConfigMap; `--standalone` beside the mesh objects.
+pub(crate) fn proxy(plan: &Plan, name: &str, listen: &str, admin: &str) -> mesh::Proxy {
+    let mut proxy = Resource::new(
+        name.to_owned(),
+        mesh::ProxySpec {
+            listeners: vec![mesh::Listener {
+                name: plan.service.clone(),
+                address: listen.to_owned(),
+                host: plan.host().to_owned(),
+                port: u32::from(plan.port),
+                protocol: None,
+            }],
+            admin: Some(mesh::Admin {
+                address: admin.to_owned(),
+            }),
+            access_log: (!plan.property_keys.is_empty()).then(|| mesh::AccessLog {
+                properties: plan.property_keys.clone(),
+            }),
+            ..mesh::ProxySpec::default()
+        },
+    );
+    proxy.metadata.namespace = plan.namespace.clone();
+    proxy
+}
+
+/// The standalone proxy's `Proxy` object, named after the service, with a comment that says
+/// how to run it.
+pub(crate) fn standalone_proxy(plan: &Plan, standalone: &StandalonePlan) -> Object {
+    let proxy = proxy(
+        plan,
+        &plan.service,
+        &standalone.listen.to_string(),
+        &standalone.admin.to_string(),
+    );
+    Object {
+        comment: vec![
+            "Run with `mproto proxy --config FILE` (mproto's own object, not for a cluster):"
+                .to_owned(),
+            format!(
+                "listens on {} for {}:{}, admin (/ready, /metrics) on http://{}.",
+                standalone.listen,
+                plan.host(),
+                plan.port,
+                standalone.admin
+            ),
+        ],
+        body: Body::Proxy(proxy),
+    }
 }

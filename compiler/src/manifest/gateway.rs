@@ -7,7 +7,7 @@ use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use mproto_runtime::mesh::{self, Resource};
+use mproto_runtime::mesh;
 
 use super::emit::{self, k8s_meta};
 use super::names;
@@ -64,27 +64,13 @@ fn upstream(plan: &Plan) -> mesh::ServiceEntry {
 
 /// The `Proxy` object, serialized by hand into the config: it is not a cluster object.
 fn proxy_object(plan: &Plan, gw: &GatewayPlan) -> Object {
-    let mut proxy = Resource::new(
-        gw.name.clone(),
-        mesh::ProxySpec {
-            listeners: vec![mesh::Listener {
-                name: plan.service.clone(),
-                address: format!("0.0.0.0:{}", plan.port),
-                host: plan.host().to_owned(),
-                port: u32::from(plan.port),
-                protocol: None,
-            }],
-            // The kubelet probes `/ready` from outside the pod.
-            admin: Some(mesh::Admin {
-                address: format!("0.0.0.0:{GATEWAY_ADMIN_PORT}"),
-            }),
-            access_log: (!plan.property_keys.is_empty()).then(|| mesh::AccessLog {
-                properties: plan.property_keys.clone(),
-            }),
-            ..mesh::ProxySpec::default()
-        },
+    // The kubelet probes `/ready` from outside the pod, and clients come through the Service.
+    let proxy = emit::proxy(
+        plan,
+        &gw.name,
+        &format!("0.0.0.0:{}", plan.port),
+        &format!("0.0.0.0:{GATEWAY_ADMIN_PORT}"),
     );
-    proxy.metadata.namespace = plan.namespace.clone();
     Object::new(Body::Proxy(proxy))
 }
 

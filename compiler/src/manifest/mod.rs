@@ -1,6 +1,7 @@
 //! Mesh manifests from a schema: the Aeraki `ApplicationProtocol`, a Kubernetes `Service`
 //! (or an Istio `ServiceEntry`) whose port is named `tcp-metaprotocol-<protocol>-<suffix>`,
-//! a `MetaRouter` to start from, and optionally a gateway that runs `mproto proxy`.
+//! a `MetaRouter` to start from, and optionally a gateway that runs `mproto proxy` in a
+//! cluster or (`standalone`) the `Proxy` object that runs it on this machine.
 //!
 //! Objects are typed (k8s-openapi for core kinds, `mproto_runtime::mesh` for the rest), so
 //! what the compiler emits is exactly what the proxy reads. Every option is checked, and
@@ -36,6 +37,7 @@ pub use object::{Body, Object};
 pub use options::{
     CLUSTER_DOMAIN, DEFAULT_IMAGE, DEFAULT_NAMESPACE, DEFAULT_PORT, DEFAULT_PORT_SUFFIX, Endpoint,
     GATEWAY_ADMIN_PORT, GATEWAY_CONFIG_DIR, GATEWAY_CONFIG_FILE, ManifestOptions, Resolution,
+    STANDALONE_HOST,
 };
 pub use plan::ManifestError;
 pub use render::{file_name, render_object, render_yaml, write_dir};
@@ -74,6 +76,9 @@ pub fn emit_manifests(
     let mut objects = emit::mesh_objects(&plan);
     if let Some(gw) = &plan.gateway {
         objects.extend(gateway::gateway_objects(&plan, gw));
+    }
+    if let Some(standalone) = &plan.standalone {
+        objects.push(emit::standalone_proxy(&plan, standalone));
     }
     Ok(objects)
 }

@@ -31,7 +31,8 @@ pub enum Body {
     ConfigMap(Box<ConfigMap>),
     /// Kubernetes `Deployment` (the gateway proxy).
     Deployment(Box<Deployment>),
-    /// mproto `Proxy` (only inside the gateway's ConfigMap: not a cluster object).
+    /// mproto `Proxy` (not a cluster object: inside the gateway's ConfigMap, or beside the
+    /// mesh objects with `standalone`).
     Proxy(mesh::Proxy),
 }
 

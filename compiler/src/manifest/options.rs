@@ -17,6 +17,9 @@ pub const GATEWAY_ADMIN_PORT: u16 = 15000;
 pub const GATEWAY_CONFIG_DIR: &str = "/etc/mproto";
 /// The ConfigMap key (and file name) of the gateway proxy's configuration.
 pub const GATEWAY_CONFIG_FILE: &str = "mesh.yaml";
+/// The host the standalone proxy (`--standalone`) listens on and serves its admin on by
+/// default: only this machine reaches it until `--listen`/`--admin` say otherwise.
+pub const STANDALONE_HOST: &str = "127.0.0.1";
 /// The DNS suffix of Kubernetes Services: `<service>.<namespace>.svc.<cluster domain>`.
 pub const CLUSTER_DOMAIN: &str = "cluster.local";
 
@@ -82,6 +85,15 @@ pub struct ManifestOptions {
     pub image: Option<String>,
     /// The gateway's replica count (default 1).
     pub replicas: Option<u16>,
+    /// Also emit a `Proxy` object, so that `mproto proxy --config` runs the output as it is
+    /// (needs a ServiceEntry with endpoints, or DNS resolution; not with `gateway`).
+    pub standalone: bool,
+    /// The standalone proxy's listener, an `IP:PORT` socket address
+    /// (default `127.0.0.1:<port>`).
+    pub listen: Option<String>,
+    /// The standalone proxy's admin server, an `IP:PORT` socket address
+    /// (default `127.0.0.1:15000`).
+    pub admin: Option<String>,
 }
 
 impl ManifestOptions {
@@ -123,5 +135,19 @@ impl ManifestOptions {
     /// The gateway replica count, or 1.
     pub fn replicas(&self) -> u16 {
         self.replicas.unwrap_or(1)
+    }
+
+    /// The standalone proxy's listener address, or [`STANDALONE_HOST`] on the service port.
+    pub fn listen(&self) -> String {
+        self.listen
+            .clone()
+            .unwrap_or_else(|| format!("{STANDALONE_HOST}:{}", self.port()))
+    }
+
+    /// The standalone proxy's admin address, or [`STANDALONE_HOST`] on [`GATEWAY_ADMIN_PORT`].
+    pub fn admin(&self) -> String {
+        self.admin
+            .clone()
+            .unwrap_or_else(|| format!("{STANDALONE_HOST}:{GATEWAY_ADMIN_PORT}"))
     }
 }

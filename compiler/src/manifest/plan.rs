@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::names;
 use super::options::{Endpoint, GATEWAY_ADMIN_PORT, ManifestOptions, Resolution};
@@ -57,6 +57,7 @@ pub(crate) struct Plan {
     pub property_lists: Vec<String>,
     pub example_routes: bool,
     pub gateway: Option<GatewayPlan>,
+    pub standalone: Option<StandalonePlan>,
 }
 
 /// The gateway's settings.
@@ -65,6 +66,13 @@ pub(crate) struct GatewayPlan {
     pub name: String,
     pub image: String,
     pub replicas: u16,
+}
+
+/// Where the standalone proxy listens and serves its admin.
+#[derive(Debug, Clone)]
+pub(crate) struct StandalonePlan {
+    pub listen: SocketAddr,
+    pub admin: SocketAddr,
 }
 
 impl Plan {
@@ -130,6 +138,12 @@ pub(crate) fn plan(
     let gateway = opts
         .gateway
         .then(|| gateway(&mut errors, opts, &service, name, resolution));
+    let standalone = if opts.standalone {
+        standalone(&mut errors, opts, &hosts, resolution)
+    } else {
+        check_standalone_only(&mut errors, opts);
+        None
+    };
     let (property_keys, property_lists) = properties(schema);
     if !errors.0.is_empty() {
         return Err(errors.0);
@@ -151,6 +165,7 @@ pub(crate) fn plan(
         property_lists,
         example_routes: opts.example_routes,
         gateway,
+        standalone,
     })
 }
 
@@ -311,9 +326,7 @@ fn gateway(
     if image.is_empty() || image.contains(char::is_whitespace) {
         errors.push("--image", format!("`{image}` is not an image reference"));
     }
-    // The standalone proxy reads endpoints from its files: it cannot watch pods by label.
-    let dns_hosts = opts.endpoints.is_empty() && resolution == Resolution::Dns;
-    if opts.service_entry && opts.endpoints.is_empty() && !dns_hosts {
+    if opts.service_entry && !proxy_finds_endpoints(opts, resolution) {
         errors.push(
             "--gateway",
             "the gateway proxy cannot select pods by label: with --service-entry give \
@@ -326,6 +339,185 @@ fn gateway(
         image,
         replicas: opts.replicas(),
     }
+}
+
+/// Whether `mproto proxy` can find the ServiceEntry's endpoints from its files: it reads
+/// listed endpoints, or resolves the hosts by DNS, but cannot watch pods by label.
+fn proxy_finds_endpoints(opts: &ManifestOptions, resolution: Resolution) -> bool {
+    !opts.endpoints.is_empty() || matches!(resolution, Resolution::Dns | Resolution::DnsRoundRobin)
+}
+
+/// `--listen` and `--admin` only say something with `--standalone`.
+fn check_standalone_only(errors: &mut Errors, opts: &ManifestOptions) {
+    let only = [
+        ("--listen", opts.listen.is_some()),
+        ("--admin", opts.admin.is_some()),
+    ];
+    for (option, given) in only {
+        if given {
+            errors.push(
+                option,
+                "only applies to the standalone proxy: add --standalone",
+            );
+        }
+    }
+}
+
+/// Checks that the standalone proxy can run: a ServiceEntry it can find endpoints for,
+/// socket addresses to bind, and no address that would make it forward to itself.
+fn standalone(
+    errors: &mut Errors,
+    opts: &ManifestOptions,
+    hosts: &[String],
+    resolution: Resolution,
+) -> Option<StandalonePlan> {
+    if opts.gateway {
+        errors.push(
+            "--standalone",
+            "cannot be combined with --gateway: --gateway runs the proxy in a cluster (its \
+             Proxy object is in the ConfigMap), --standalone runs it here with \
+             `mproto proxy --config`; drop one of them",
+        );
+    }
+    if !opts.service_entry {
+        errors.push(
+            "--standalone",
+            "the proxy forwards to a ServiceEntry's endpoints: add --service-entry with \
+             --endpoint ADDRESS[:PORT] (or --resolution dns to resolve the hosts)",
+        );
+    } else if resolution == Resolution::None && opts.endpoints.is_empty() {
+        errors.push(
+            "--standalone",
+            "the proxy cannot forward to a connection's original destination \
+             (--resolution none): add --endpoint ADDRESS[:PORT] and drop --resolution, \
+             or use --resolution dns to resolve the hosts",
+        );
+    } else if !proxy_finds_endpoints(opts, resolution) {
+        errors.push(
+            "--standalone",
+            "the proxy cannot select pods by label: add --endpoint ADDRESS[:PORT] \
+             (or --resolution dns to resolve the hosts)",
+        );
+    }
+    let listen = socket_addr(errors, "--listen", &opts.listen());
+    let admin = socket_addr(errors, "--admin", &opts.admin());
+    if let (Some(listen), Some(admin)) = (listen, admin)
+        && overlaps(listen, admin)
+    {
+        errors.push(
+            "--admin",
+            format!(
+                "`{admin}` and the listener `{listen}` (--listen) would both bind port {}; \
+                 choose another --admin address",
+                admin.port()
+            ),
+        );
+    }
+    for (upstream, addrs) in upstreams(opts, hosts, resolution) {
+        let reached =
+            |bound: Option<SocketAddr>| bound.filter(|&b| addrs.iter().any(|&a| reaches(b, a)));
+        if let Some(listen) = reached(listen) {
+            errors.push(
+                "--listen",
+                format!(
+                    "`{listen}` is where {upstream} listens: the proxy would forward to \
+                     itself; choose another --listen address, or another port for the upstream"
+                ),
+            );
+        }
+        if let Some(admin) = reached(admin) {
+            errors.push(
+                "--admin",
+                format!(
+                    "`{admin}` is where {upstream} listens: the proxy would forward to its \
+                     own admin server; choose another --admin address"
+                ),
+            );
+        }
+    }
+    Some(StandalonePlan {
+        listen: listen?,
+        admin: admin?,
+    })
+}
+
+/// Parses an `IP:PORT` socket address, as the proxy will (IPv6 in brackets).
+fn socket_addr(errors: &mut Errors, option: &'static str, text: &str) -> Option<SocketAddr> {
+    let parsed = text.parse::<SocketAddr>().ok();
+    if parsed.is_none() {
+        errors.push(
+            option,
+            format!(
+                "`{text}` is not an IP:PORT socket address (such as 127.0.0.1:9000 or \
+                 [::1]:9000; the proxy binds addresses, not names)"
+            ),
+        );
+    }
+    parsed
+}
+
+/// The upstreams the proxy would forward to whose addresses are known without resolving
+/// names (IP endpoints, and `localhost` as endpoint or, resolved by DNS, as host), each
+/// described for messages.
+fn upstreams(
+    opts: &ManifestOptions,
+    hosts: &[String],
+    resolution: Resolution,
+) -> Vec<(String, Vec<SocketAddr>)> {
+    let target = opts.target_port();
+    let known = |what: &str, address: &str, port: u16| {
+        let ips = match address.parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) if address.eq_ignore_ascii_case("localhost") => {
+                vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()]
+            }
+            Err(_) => return None,
+        };
+        let addrs: Vec<_> = ips
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, port))
+            .collect();
+        let shown = match address.parse::<IpAddr>() {
+            Ok(_) => addrs[0].to_string(),
+            Err(_) => format!("{address}:{port}"),
+        };
+        Some((format!("{what} `{shown}`"), addrs))
+    };
+    let mut out: Vec<_> = opts
+        .endpoints
+        .iter()
+        .filter_map(|e| known("endpoint", &e.address, e.port.unwrap_or(target)))
+        .collect();
+    let dns = matches!(resolution, Resolution::Dns | Resolution::DnsRoundRobin);
+    if opts.endpoints.is_empty() && dns {
+        out.extend(hosts.iter().filter_map(|h| known("host", h, target)));
+    }
+    out
+}
+
+/// Whether a connection to `upstream` would arrive at a socket bound to `bound`: the same
+/// address, or a wildcard bind and a local upstream on the same port.
+fn reaches(bound: SocketAddr, upstream: SocketAddr) -> bool {
+    let local = upstream.ip().is_loopback() || upstream.ip().is_unspecified();
+    same_port(bound, upstream)
+        && (bound.ip() == upstream.ip() || (covers(bound.ip(), upstream.ip()) && local))
+}
+
+/// Whether binding both addresses would fail: the same port, and the same address or one a
+/// wildcard that covers the other.
+fn overlaps(a: SocketAddr, b: SocketAddr) -> bool {
+    same_port(a, b) && (a.ip() == b.ip() || covers(a.ip(), b.ip()) || covers(b.ip(), a.ip()))
+}
+
+/// The same port, and not 0 (which binds a free port each time).
+fn same_port(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() == b.port() && a.port() != 0
+}
+
+/// Whether a socket bound to `wildcard` also receives connections to `ip`: `0.0.0.0` takes
+/// every IPv4 address; `[::]` every address (dual-stack, Linux's default).
+fn covers(wildcard: IpAddr, ip: IpAddr) -> bool {
+    wildcard.is_unspecified() && (wildcard.is_ipv6() || ip.is_ipv4())
 }
 
 /// The routable property keys and the key/value lists whose every key is routable.

@@ -130,17 +130,21 @@ fn assert_loads(yaml: &str) -> Mesh {
     mesh
 }
 
-/// The gateway's ConfigMap holds a configuration whose listener serves a ServiceEntry host.
+/// The gateway's ConfigMap, or the standalone output itself, holds a configuration whose
+/// listener serves a ServiceEntry host.
 fn assert_gateway_config_loads(objects: &[Object]) {
-    let Some(config) = objects.iter().find_map(|o| match &o.body {
+    let config = objects.iter().find_map(|o| match &o.body {
         Body::ConfigMap(cm) => cm.data.as_ref()?.get(GATEWAY_CONFIG_FILE).cloned(),
         _ => None,
-    }) else {
+    });
+    let standalone = objects.iter().any(|o| matches!(o.body, Body::Proxy(_)));
+    let Some(config) = config.or_else(|| standalone.then(|| render_yaml(objects))) else {
         return;
     };
     let report = check_str("config.yaml", &config);
     assert!(report.is_ok(), "{:#?}", report.errors);
     let mesh = assert_loads(&config);
+    assert_eq!(mesh.proxies.len(), 1);
     let listener = &mesh.proxies[0].object.spec.listeners[0];
     let entry = &mesh.service_entries[0].object.spec;
     assert!(
@@ -329,5 +333,272 @@ fn a_gateway_cannot_select_pods_by_label() {
     assert!(
         text.starts_with("--gateway: the gateway proxy cannot select pods"),
         "{text}"
+    );
+    // The proxy resolves the hosts for either DNS resolution.
+    let round_robin = ManifestOptions {
+        resolution: Some(Resolution::DnsRoundRobin),
+        ..options
+    };
+    emit_checked(&rpc(), &round_robin);
+}
+
+// === --standalone ===
+
+fn endpoint(address: &str, port: Option<u16>) -> Endpoint {
+    Endpoint {
+        address: address.into(),
+        port,
+        labels: BTreeMap::new(),
+    }
+}
+
+/// `--service-entry --host rpc.local --standalone` with these endpoints.
+fn standalone(endpoints: Vec<Endpoint>) -> ManifestOptions {
+    ManifestOptions {
+        service_entry: true,
+        standalone: true,
+        hosts: vec!["rpc.local".into()],
+        endpoints,
+        ..ManifestOptions::default()
+    }
+}
+
+/// The errors, exactly and in order.
+fn assert_errors(options: &ManifestOptions, expected: &[&str]) {
+    let got = errors(&rpc(), options);
+    let got: Vec<&str> = got.lines().collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn standalone_adds_a_proxy_for_the_service_entry() {
+    let options = standalone(vec![endpoint("127.0.0.1", Some(9001))]);
+    let objects = emit_manifests(&rpc(), &options).expect("valid");
+    let kinds: Vec<_> = objects.iter().map(|o| (o.kind(), o.name())).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("ApplicationProtocol", "rpc"),
+            ("ServiceEntry", "rpc"),
+            ("MetaRouter", "rpc"),
+            ("Proxy", "rpc"),
+        ]
+    );
+    let yaml = emit_checked(&rpc(), &options);
+    assert!(yaml.contains("address: 127.0.0.1:9000\n"), "{yaml}");
+    insta::assert_snapshot!(yaml);
+}
+
+#[test]
+fn standalone_listens_and_serves_admin_where_told() {
+    // DNS-resolved hosts, IPv6 addresses written in full: the proxy gets them canonical.
+    let options = ManifestOptions {
+        resolution: Some(Resolution::Dns),
+        listen: Some("[0:0:0:0:0:0:0:1]:7000".into()),
+        admin: Some("[::1]:7001".into()),
+        ..standalone(Vec::new())
+    };
+    let yaml = emit_checked(&rpc(), &options);
+    let mesh = assert_loads(&yaml);
+    let spec = &mesh.proxies[0].object.spec;
+    assert_eq!(spec.listeners[0].address, "[::1]:7000");
+    assert_eq!(spec.listeners[0].host, "rpc.local");
+    assert_eq!(
+        spec.admin.as_ref().map(|a| a.address.as_str()),
+        Some("[::1]:7001")
+    );
+    assert_eq!(
+        spec.access_log.as_ref().map(|a| a.properties.clone()),
+        Some(vec!["version".to_owned(), "method".to_owned()])
+    );
+}
+
+#[test]
+fn standalone_accepts_upstreams_on_the_same_port_elsewhere() {
+    // Same port, other host; IPv4 wildcard and an IPv6 loopback upstream; port 0 binds a
+    // free port and so never collides.
+    for (listen, upstream) in [
+        ("127.0.0.1:9000", "10.0.0.1"),
+        ("0.0.0.0:9000", "::1"),
+        ("127.0.0.1:0", "127.0.0.1"),
+    ] {
+        let options = ManifestOptions {
+            listen: Some(listen.into()),
+            admin: Some("127.0.0.1:0".into()),
+            ..standalone(vec![endpoint(upstream, None)])
+        };
+        emit_checked(&rpc(), &options);
+    }
+}
+
+#[test]
+fn standalone_needs_a_service_entry() {
+    let options = ManifestOptions {
+        standalone: true,
+        ..ManifestOptions::default()
+    };
+    assert_errors(
+        &options,
+        &[
+            "--standalone: the proxy forwards to a ServiceEntry's endpoints: add --service-entry \
+           with --endpoint ADDRESS[:PORT] (or --resolution dns to resolve the hosts)",
+        ],
+    );
+}
+
+#[test]
+fn standalone_cannot_select_pods_by_label() {
+    assert_errors(
+        &standalone(Vec::new()),
+        &[
+            "--standalone: the proxy cannot select pods by label: add --endpoint ADDRESS[:PORT] \
+           (or --resolution dns to resolve the hosts)",
+        ],
+    );
+}
+
+#[test]
+fn standalone_cannot_forward_to_the_original_destination() {
+    let options = ManifestOptions {
+        resolution: Some(Resolution::None),
+        ..standalone(Vec::new())
+    };
+    assert_errors(
+        &options,
+        &[
+            "--standalone: the proxy cannot forward to a connection's original destination \
+           (--resolution none): add --endpoint ADDRESS[:PORT] and drop --resolution, or use \
+           --resolution dns to resolve the hosts",
+        ],
+    );
+}
+
+#[test]
+fn standalone_and_gateway_are_exclusive() {
+    let options = ManifestOptions {
+        gateway: true,
+        ..standalone(vec![endpoint("10.0.0.1", None)])
+    };
+    assert_errors(
+        &options,
+        &[
+            "--standalone: cannot be combined with --gateway: --gateway runs the proxy in a \
+           cluster (its Proxy object is in the ConfigMap), --standalone runs it here with \
+           `mproto proxy --config`; drop one of them",
+        ],
+    );
+}
+
+#[test]
+fn listen_and_admin_are_socket_addresses() {
+    let not_an_address = |option: &str, text: &str| {
+        format!(
+            "{option}: `{text}` is not an IP:PORT socket address (such as 127.0.0.1:9000 or \
+             [::1]:9000; the proxy binds addresses, not names)"
+        )
+    };
+    for (listen, admin) in [
+        ("localhost:9000", "::1:15000"),
+        ("127.0.0.1", "[::1]"),
+        ("127.0.0.1:65536", "[::1]:x"),
+        ("", "[127.0.0.1]:9000"),
+    ] {
+        let options = ManifestOptions {
+            listen: Some(listen.into()),
+            admin: Some(admin.into()),
+            ..standalone(vec![endpoint("10.0.0.1", None)])
+        };
+        let expected = [
+            not_an_address("--listen", listen),
+            not_an_address("--admin", admin),
+        ];
+        assert_errors(&options, &expected.each_ref().map(String::as_str));
+    }
+}
+
+#[test]
+fn listen_and_admin_need_standalone() {
+    let options = ManifestOptions {
+        listen: Some("127.0.0.1:9000".into()),
+        admin: Some("bad".into()),
+        ..ManifestOptions::default()
+    };
+    assert_errors(
+        &options,
+        &[
+            "--listen: only applies to the standalone proxy: add --standalone",
+            "--admin: only applies to the standalone proxy: add --standalone",
+        ],
+    );
+}
+
+#[test]
+fn the_proxy_must_not_forward_to_itself() {
+    // The default listener is 127.0.0.1:<port>, and an endpoint without a port is on the
+    // target port, which defaults to the service port.
+    assert_errors(
+        &standalone(vec![endpoint("127.0.0.1", None)]),
+        &[
+            "--listen: `127.0.0.1:9000` is where endpoint `127.0.0.1:9000` listens: the proxy \
+           would forward to itself; choose another --listen address, or another port for the \
+           upstream",
+        ],
+    );
+    let options = ManifestOptions {
+        listen: Some("0.0.0.0:9001".into()),
+        target_port: Some(9001),
+        ..standalone(vec![
+            endpoint("10.0.0.1", None),
+            endpoint("127.0.0.1", None),
+        ])
+    };
+    assert_errors(
+        &options,
+        &[
+            "--listen: `0.0.0.0:9001` is where endpoint `127.0.0.1:9001` listens: the proxy \
+           would forward to itself; choose another --listen address, or another port for the \
+           upstream",
+        ],
+    );
+    let options = ManifestOptions {
+        hosts: vec!["localhost".into()],
+        resolution: Some(Resolution::Dns),
+        listen: Some("[::]:9000".into()),
+        ..standalone(Vec::new())
+    };
+    assert_errors(
+        &options,
+        &[
+            "--listen: `[::]:9000` is where host `localhost:9000` listens: the proxy would \
+           forward to itself; choose another --listen address, or another port for the \
+           upstream",
+        ],
+    );
+}
+
+#[test]
+fn the_admin_must_not_share_a_socket() {
+    let options = ManifestOptions {
+        port: Some(GATEWAY_ADMIN_PORT),
+        ..standalone(vec![endpoint("10.0.0.1", None)])
+    };
+    assert_errors(
+        &options,
+        &[
+            "--admin: `127.0.0.1:15000` and the listener `127.0.0.1:15000` (--listen) would \
+           both bind port 15000; choose another --admin address",
+        ],
+    );
+    let options = ManifestOptions {
+        listen: Some("127.0.0.1:9000".into()),
+        admin: Some("[::]:9001".into()),
+        ..standalone(vec![endpoint("127.0.0.1", Some(9001))])
+    };
+    assert_errors(
+        &options,
+        &[
+            "--admin: `[::]:9001` is where endpoint `127.0.0.1:9001` listens: the proxy would \
+           forward to its own admin server; choose another --admin address",
+        ],
     );
 }
