@@ -133,7 +133,7 @@ impl UpstreamConn {
         let closed = conn.closed.clone();
         tokio::spawn(async move {
             tokio::select! {
-                _ = write_loop(wr, rx) => {}
+                _ = write_loop(wr, rx, std::future::pending()) => {}
                 _ = closed.cancelled() => {}
             }
             closed.cancel();
