@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use mproto_runtime::mesh::{
-    Destination, KeyValue, Mesh, MetaRoute, MetaRouteDestination, MetaRouter, MetaRouterSpec,
-    Resolution, SimpleLb,
+    Destination, KeyValue, Limits, Listener, Mesh, MetaRoute, MetaRouteDestination, MetaRouter,
+    MetaRouterSpec, Proxy, ProxySpec, Resolution, SimpleLb,
 };
 
 fn reference_dir() -> PathBuf {
@@ -238,4 +238,60 @@ fn load_balancer_names_follow_istio() {
         lb.load_balancer.unwrap().simple,
         Some(SimpleLb::LeastRequest)
     );
+}
+
+/// A `Proxy` object `p` with one listener and `limits`.
+fn proxy_with_limits(limits: &str) -> String {
+    format!(
+        "apiVersion: mproto.io/v1alpha1\nkind: Proxy\nmetadata: {{name: p}}\nspec:\n  \
+         listeners: [{{address: \"127.0.0.1:0\", host: a, port: 9000}}]\n  limits: {{{limits}}}\n"
+    )
+}
+
+#[test]
+fn upstream_idle_timeout_is_a_limit() {
+    let mesh = Mesh::load_str("p.yaml", &proxy_with_limits("upstreamIdleTimeout: 1m30s")).unwrap();
+    let limits = &mesh.proxies[0].object.spec.limits;
+    assert_eq!(limits.upstream_idle_timeout.as_deref(), Some("1m30s"));
+    let unset = Mesh::load_str("p.yaml", &proxy_with_limits("")).unwrap();
+    assert_eq!(
+        unset.proxies[0].object.spec.limits.upstream_idle_timeout,
+        None
+    );
+}
+
+#[test]
+fn bad_upstream_idle_timeouts_name_file_object_and_field() {
+    for bad in ["soon", "5", "10 parsecs", "\"\""] {
+        let yaml = proxy_with_limits(&format!("upstreamIdleTimeout: {bad}"));
+        let err = Mesh::load_str("p.yaml", &yaml).unwrap_err().to_string();
+        assert!(
+            err.starts_with("p.yaml: Proxy p: field `spec.limits.upstreamIdleTimeout`: "),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
+fn upstream_idle_timeout_round_trips() {
+    let proxy = Proxy::new(
+        "p",
+        ProxySpec {
+            listeners: vec![Listener {
+                address: "127.0.0.1:0".into(),
+                host: "a".into(),
+                port: 9000,
+                ..Listener::default()
+            }],
+            limits: Limits {
+                upstream_idle_timeout: Some("45s".into()),
+                ..Limits::default()
+            },
+            ..ProxySpec::default()
+        },
+    );
+    let text = serde_norway::to_string(&proxy).unwrap();
+    assert!(text.contains("upstreamIdleTimeout: 45s"), "{text}");
+    let mesh = Mesh::load_str("round.yaml", &text).unwrap();
+    assert_eq!(mesh.proxies[0].object, proxy);
 }

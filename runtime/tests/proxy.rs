@@ -5,6 +5,7 @@ mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
 
 use mproto_runtime::ErrorKind;
 use mproto_runtime::proxy::Status;
@@ -646,4 +647,124 @@ async fn round_robin_follows_endpoint_weights() {
     }
     // A full cycle is 4 picks: 25 cycles give exactly 25 and 75.
     assert_eq!((to_s1, n - to_s1), (25, 75));
+}
+
+/// The upstream idle timeout the idle tests configure.
+const UPSTREAM_IDLE: Duration = Duration::from_millis(200);
+
+/// A proxy sending everything to `up` over one upstream connection that idles out after
+/// `idle` (a duration as written in the config).
+async fn one_connection_proxy(up: &Upstream, idle: &str) -> Running {
+    let limits = format!("upstreamConnections: 1, upstreamIdleTimeout: {idle}");
+    start_proxy(&mesh_yaml(&[(up.addr, "v1")], "  routes: []\n", &limits)).await
+}
+
+#[tokio::test]
+async fn idle_upstream_connections_are_closed_and_reopened() {
+    let mut a = Upstream::start("a", Mode::Echo).await;
+    let p = one_connection_proxy(&a, "200ms").await;
+    let mut client = Client::connect(p.addr).await;
+    let sent = Instant::now();
+    assert_eq!(client.call(&Msg::request(1, &[])).await.kind, RESPONSE);
+    assert_eq!((a.accepted(), a.eofs()), (1, 0));
+    a.wait_eofs(1).await;
+    // The request's lease ended after it was sent, and idling starts there.
+    assert!(
+        sent.elapsed() >= UPSTREAM_IDLE,
+        "closed after {:?}",
+        sent.elapsed()
+    );
+    wait_metric(p.admin, "mproto_upstream_connections 0").await;
+    wait_metric(p.admin, "mproto_upstream_idle_closed_total 1").await;
+    // The downstream connection is unaffected, and the next request gets a new connection.
+    assert_eq!(client.call(&Msg::request(2, &[])).await.kind, RESPONSE);
+    assert_eq!(a.accepted(), 2);
+    wait_metric(p.admin, "mproto_upstream_connections 1").await;
+    assert_eq!(p.metrics.upstream_connects.load(Relaxed), 2);
+}
+
+#[tokio::test]
+async fn busy_upstream_connections_are_not_closed() {
+    let gate = Arc::new(Semaphore::new(0));
+    let mut a = Upstream::start("a", Mode::Hold(gate.clone())).await;
+    let p = one_connection_proxy(&a, "200ms").await;
+    let mut held = Client::connect(p.addr).await;
+    held.send(&Msg::request(1, &[("hold", "")])).await;
+    assert_eq!(a.next_seen().await.header("hold"), Some(""));
+    // One request in flight and nothing else for two idle periods: that is not idle.
+    tokio::time::sleep(UPSTREAM_IDLE * 2).await;
+    assert_eq!(a.eofs(), 0, "closed with a request in flight");
+    // Requests flow on the same upstream connection across several idle periods, while
+    // the held one stays in flight.
+    let mut client = Client::connect(p.addr).await;
+    let start = Instant::now();
+    let mut sent = 0u64;
+    while start.elapsed() < UPSTREAM_IDLE * 3 && sent < 100_000 {
+        sent += 1;
+        let reply = client.call(&Msg::request(sent, &[])).await;
+        assert_eq!((reply.id, reply.kind), (sent, RESPONSE), "{reply:?}");
+    }
+    assert!(
+        start.elapsed() >= UPSTREAM_IDLE * 3,
+        "{sent} requests ended early"
+    );
+    assert_eq!((a.accepted(), a.eofs()), (1, 0), "closed while busy");
+    gate.add_permits(1);
+    let reply = held.recv().await;
+    assert_eq!((reply.id, reply.kind), (1, RESPONSE));
+    // Once nothing is in flight the connection idles out after all.
+    a.wait_eofs(1).await;
+    assert_eq!(a.accepted(), 1);
+    assert_eq!(p.metrics.upstream_idle_closed.load(Relaxed), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_racing_idle_closes_never_fail() {
+    // A zero timeout retires the connection whenever its last request ends, so requests of
+    // the other clients keep racing retirements; each must get a connection that stays open
+    // for it. Threads make the race real; the pauses (pacing, not synchronisation) leave
+    // gaps longer than the timer's 1ms resolution, so retirements do happen.
+    const CLIENTS: u64 = 4;
+    const EACH: u64 = 100;
+    let mut a = Upstream::start("a", Mode::Echo).await;
+    let p = one_connection_proxy(&a, "0s").await;
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let mut client = Client::connect(p.addr).await;
+        tasks.push(tokio::spawn(async move {
+            for i in 0..EACH {
+                let id = c * 1000 + i;
+                let reply = client.call(&Msg::request(id, &[])).await;
+                assert_eq!((reply.id, reply.kind), (id, RESPONSE), "{reply:?}");
+                tokio::time::sleep(Duration::from_micros((id % 3) * 700)).await;
+            }
+        }));
+    }
+    for task in tasks {
+        within("the clients", task).await.unwrap();
+    }
+    assert_eq!(a.drain_seen().len() as u64, CLIENTS * EACH);
+    // Oneway requests release their connection once queued: a retirement right after must
+    // still write them.
+    let mut client = Client::connect(p.addr).await;
+    for id in 0..EACH {
+        let mut oneway = Msg::request(id, &[]);
+        oneway.kind = ONEWAY;
+        client.send(&oneway).await;
+    }
+    // Each oneway is forwarded by its own task, possibly over different connections: any order.
+    let mut seen = Vec::new();
+    for _ in 0..EACH {
+        let msg = a.next_seen().await;
+        assert_eq!(msg.kind, ONEWAY, "{msg:?}");
+        seen.push(msg.id);
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..EACH).collect::<Vec<_>>(), "oneways lost");
+    let idle_closed = p.metrics.upstream_idle_closed.load(Relaxed);
+    assert!(
+        idle_closed > 1,
+        "the race was not exercised: {idle_closed} idle closes"
+    );
+    assert_eq!(p.metrics.local_replies(ErrorKind::BadResponse), 0);
 }

@@ -190,6 +190,27 @@ spec:
     }
 
     #[test]
+    fn proxy_limits_are_checked_against_the_proxy_model() {
+        let proxy = |idle: &str| {
+            format!(
+                "apiVersion: mproto.io/v1alpha1\nkind: Proxy\nmetadata: {{name: p}}\nspec:\n  \
+                 listeners: [{{address: \"0.0.0.0:9000\", host: h, port: 9000}}]\n  \
+                 limits: {{upstreamIdleTimeout: {idle}}}\n"
+            )
+        };
+        let report = check_str("p.yaml", &proxy("2m"));
+        assert!(report.is_ok(), "{:?}", report.errors);
+        let report = check_str("p.yaml", &proxy("forever"));
+        let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        assert!(
+            errors.iter().any(
+                |e| e.starts_with("p.yaml: Proxy p: field `spec.limits.upstreamIdleTimeout`: ")
+            ),
+            "{errors:#?}"
+        );
+    }
+
+    #[test]
     fn unknown_aeraki_kinds_are_errors() {
         let text =
             "apiVersion: metaprotocol.aeraki.io/v1alpha1\nkind: MetaRoute\nmetadata: {name: x}\n";

@@ -208,6 +208,7 @@ fn check_limits(out: &mut Out, limits: &Limits) {
         ("requestTimeout", &limits.request_timeout),
         ("connectTimeout", &limits.connect_timeout),
         ("drainTimeout", &limits.drain_timeout),
+        ("upstreamIdleTimeout", &limits.upstream_idle_timeout),
     ];
     for (name, value) in durations {
         if let Some(v) = value {

@@ -67,7 +67,7 @@ pub struct Limits {
     /// Most downstream connections open at once; more are closed on accept (default 1024).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<u32>,
-    /// Close a connection with nothing in flight after this long, e.g. `300s` (the default).
+    /// Close a downstream connection with nothing in flight after this long (default `300s`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_timeout: Option<String>,
     /// Most requests in flight per downstream connection; reading pauses there (default 256).
@@ -85,6 +85,9 @@ pub struct Limits {
     /// Upstream connections per endpoint that requests are multiplexed over (default 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream_connections: Option<u32>,
+    /// Close an upstream connection with no request in flight after this long (default `300s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_idle_timeout: Option<String>,
     /// How long a shutdown waits for in-flight requests (default `30s`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drain_timeout: Option<String>,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::metadata::Metadata;
 use crate::reply::{ErrorKind, ReplyError};
 
-use super::pool::{Pool, UpstreamConn};
+use super::pool::{Lease, Pool};
 
 /// How a cluster picks an endpoint.
 #[derive(Debug)]
@@ -120,10 +120,7 @@ impl Cluster {
     }
 
     /// Picks an endpoint and a connection to it, trying the next endpoints when a connect fails.
-    pub(crate) async fn connect(
-        &self,
-        meta: &Metadata,
-    ) -> Result<(Active, Arc<UpstreamConn>), ReplyError> {
+    pub(crate) async fn connect(&self, meta: &Metadata) -> Result<(Active, Lease), ReplyError> {
         let n = self.members.len();
         let Some(first) = self.pick(meta) else {
             let msg = format!("cluster {} has no endpoints", self.name);

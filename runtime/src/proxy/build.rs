@@ -148,6 +148,11 @@ fn settings(proxy: &Loaded<mesh::Proxy>, errors: &mut ConfigErrors) -> Settings 
         &mut s.connect_timeout,
     );
     duration("drainTimeout", &limits.drain_timeout, &mut s.drain_timeout);
+    duration(
+        "upstreamIdleTimeout",
+        &limits.upstream_idle_timeout,
+        &mut s.upstream_idle_timeout,
+    );
     let size = |v: Option<u32>, default: usize| v.map_or(default, |v| v.max(1) as usize);
     s.max_frame = limits
         .max_frame
@@ -540,6 +545,8 @@ fn balancer(lb: Option<&mesh::LoadBalancerSettings>) -> Balancer {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::super::stub::StubCodec;
     use super::*;
 
@@ -645,6 +652,30 @@ spec:
         assert_eq!(weights(&c), [("c.test:9000", 1)]);
         // One endpoint, one pool, a weight of its own in each cluster.
         assert!(Arc::ptr_eq(&a.members[0].endpoint, &b.members[0].endpoint));
+    }
+
+    /// The settings built from [`WEIGHTED`] with `limits` added to its Proxy object.
+    fn settings_with(limits: &str) -> Settings {
+        let yaml = format!("{WEIGHTED}  limits: {{{limits}}}\n");
+        let mesh = Mesh::load_str("weighted.yaml", &yaml).unwrap();
+        let mut registry = Registry::new();
+        registry.register(Arc::new(StubCodec));
+        Plan::build(&mesh, &registry)
+            .unwrap()
+            .shared
+            .settings
+            .clone()
+    }
+
+    #[test]
+    fn upstream_idle_timeout_defaults_to_the_downstream_default() {
+        let defaults = settings_with("");
+        assert_eq!(defaults.upstream_idle_timeout, Duration::from_secs(300));
+        assert_eq!(defaults.upstream_idle_timeout, defaults.idle_timeout);
+        // Each side has its own limit.
+        let set = settings_with("upstreamIdleTimeout: 1.5s, idleTimeout: 10s");
+        assert_eq!(set.upstream_idle_timeout, Duration::from_millis(1500));
+        assert_eq!(set.idle_timeout, Duration::from_secs(10));
     }
 
     #[test]

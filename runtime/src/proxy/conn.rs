@@ -39,7 +39,8 @@ pub(crate) async fn serve(stream: TcpStream, ctx: Arc<ListenerCtx>, _slot: Owned
     shared.metrics.downstream_connections.fetch_add(1, Relaxed);
     let (rd, wr) = stream.into_split();
     let (tx, rx) = mpsc::channel(settings.buffer.max(1));
-    let writer = tokio::spawn(write_loop(wr, rx));
+    // Ends when the senders are gone: idling and draining are decided by `read_requests`.
+    let writer = tokio::spawn(write_loop(wr, rx, std::future::pending()));
     let in_flight = Arc::new(Semaphore::new(settings.max_in_flight.max(1)));
     let mut reader = FrameReader::new(rd, ctx.codec.clone(), ctx.max_frame);
     let end = read_requests(&ctx, &mut reader, &in_flight, &tx).await;

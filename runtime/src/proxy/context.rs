@@ -19,6 +19,8 @@ pub(crate) struct Settings {
     pub(crate) request_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) upstream_connections: usize,
+    /// How long an upstream connection may sit with nothing in flight before it is closed.
+    pub(crate) upstream_idle_timeout: Duration,
     pub(crate) drain_timeout: Duration,
 }
 
@@ -33,6 +35,8 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
             upstream_connections: 2,
+            // The downstream `idle_timeout` default: one notion of "idle" for both sides.
+            upstream_idle_timeout: Duration::from_secs(300),
             drain_timeout: Duration::from_secs(30),
         }
     }

@@ -89,13 +89,33 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 }
 
-/// Writes queued frames until every sender is gone, batching what is queued into one flush.
+/// Writes queued frames, batching what is queued into one flush, until every sender is gone
+/// or `until` completes; then writes what is already queued and shuts the writer down.
+///
+/// Ending on `until` still writes frames queued before it, so a closing connection does not
+/// lose a frame its sender already counts as sent (a oneway request, say).
 pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
     io: W,
     mut rx: mpsc::Receiver<Parts>,
+    until: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let mut out = BufWriter::with_capacity(READ_CHUNK * 2, io);
-    while let Some(parts) = rx.recv().await {
+    let mut until = std::pin::pin!(until);
+    let mut open = true;
+    loop {
+        let next = tokio::select! {
+            // `until` first: it only stops new frames, never the queued ones, so there is
+            // nothing to gain from a random pick but a less predictable close.
+            biased;
+            () = &mut until, if open => {
+                // Refuses new frames; `recv` still yields the queued ones, then `None`.
+                rx.close();
+                open = false;
+                continue;
+            }
+            next = rx.recv() => next,
+        };
+        let Some(parts) = next else { break };
         write_parts(&mut out, &parts).await?;
         while let Ok(more) = rx.try_recv() {
             write_parts(&mut out, &more).await?;
@@ -116,5 +136,28 @@ impl<R> FrameReader<R> {
     /// The underlying reader; buffered bytes are dropped.
     pub(crate) fn into_inner(self) -> R {
         self.io
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn ending_on_until_still_writes_the_queued_frames() {
+        let (wr, mut rd) = tokio::io::duplex(1024);
+        let (tx, rx) = mpsc::channel(8);
+        for part in ["a", "b", "c"] {
+            tx.send(vec![Bytes::from(part)]).await.unwrap();
+        }
+        let writer = tokio::spawn(write_loop(wr, rx, async {}));
+        let mut written = String::new();
+        rd.read_to_string(&mut written).await.unwrap();
+        assert_eq!(written, "abc");
+        writer.await.unwrap().unwrap();
+        assert!(
+            tx.send(vec![Bytes::from("d")]).await.is_err(),
+            "still accepts frames"
+        );
     }
 }

@@ -215,6 +215,8 @@ pub struct Metrics {
     pub upstream_connects: AtomicU64,
     /// Upstream connection attempts that failed.
     pub upstream_connect_failures: AtomicU64,
+    /// Upstream connections closed after `upstreamIdleTimeout` with nothing in flight.
+    pub upstream_idle_closed: AtomicU64,
     /// Per-route counters in build order; set once, since configuration fixes the routes.
     routes: OnceLock<Vec<Arc<RouteMetrics>>>,
 }
@@ -325,6 +327,12 @@ impl Metrics {
             "mproto_upstream_connect_failures_total",
             "Upstream connection attempts that failed.",
             &self.upstream_connect_failures,
+        );
+        counter(
+            &mut out,
+            "mproto_upstream_idle_closed_total",
+            "Upstream connections closed for idling.",
+            &self.upstream_idle_closed,
         );
         gauge(
             &mut out,

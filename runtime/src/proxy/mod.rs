@@ -34,6 +34,7 @@ mod balance;
 mod build;
 mod conn;
 mod context;
+mod idle;
 mod io;
 mod limit;
 mod listener;

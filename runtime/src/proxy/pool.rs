@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::io;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
@@ -18,6 +19,7 @@ use crate::reply::{ErrorKind, ReplyError};
 use crate::wire::Encoded;
 
 use super::context::Shared;
+use super::idle::Usage;
 use super::io::{FrameReader, Parts, write_loop};
 
 /// An upstream response: the frame and its decoded metadata.
@@ -25,7 +27,8 @@ pub(crate) type Response = (Bytes, Metadata);
 
 type Waiter = oneshot::Sender<Result<Response, ReplyError>>;
 
-/// The connections to one endpoint, opened on first use and replaced when they close.
+/// The connections to one endpoint, opened on first use and replaced when they close
+/// (also when they idle out: see [`super::idle`]).
 #[derive(Debug)]
 pub(crate) struct Pool {
     address: Arc<str>,
@@ -62,22 +65,26 @@ impl Pool {
         &self.address
     }
 
-    /// An open connection, connecting when the chosen slot has none.
-    pub(crate) async fn get(&self) -> io::Result<Arc<UpstreamConn>> {
+    /// A lease on an open connection, connecting when the chosen slot has none, or has one
+    /// that closed or was retired for idling.
+    pub(crate) async fn get(&self) -> io::Result<Lease> {
         let i = self.next.fetch_add(1, Relaxed) % self.slots.len().max(1);
         let Some(slot) = self.slots.get(i) else {
             return Err(io::Error::other("pool has no slots"));
         };
         let mut slot = slot.lock().await;
-        if let Some(conn) = slot.as_ref().filter(|c| !c.closed.is_cancelled()) {
-            return Ok(conn.clone());
+        if let Some(lease) = slot.as_ref().and_then(Lease::try_new) {
+            return Ok(lease);
         }
-        let conn = self.connect().await?;
-        *slot = Some(conn.clone());
-        Ok(conn)
+        // Under the slot lock, so callers that found the same retired connection share one
+        // fresh connection instead of each opening their own.
+        let lease = self.connect().await?;
+        *slot = Some(lease.0.clone());
+        Ok(lease)
     }
 
-    async fn connect(&self) -> io::Result<Arc<UpstreamConn>> {
+    /// Opens a connection, already leased to the caller.
+    async fn connect(&self) -> io::Result<Lease> {
         let metrics = &self.shared.metrics;
         let timeout = self.shared.settings.connect_timeout;
         let stream = match tokio::time::timeout(timeout, TcpStream::connect(&*self.address)).await {
@@ -95,12 +102,39 @@ impl Pool {
         metrics.upstream_connects.fetch_add(1, Relaxed);
         metrics.upstream_connections.fetch_add(1, Relaxed);
         tracing::debug!(upstream = %self.address, "upstream connected");
-        Ok(UpstreamConn::start(
+        Ok(Lease(UpstreamConn::start(
             stream,
             self.codec.clone(),
             self.max_frame,
             self.shared.clone(),
-        ))
+        )))
+    }
+}
+
+/// A request's use of an upstream connection: while any lease is held the connection is not
+/// closed for idling, and dropping the last one starts its idle time.
+#[derive(Debug)]
+pub(crate) struct Lease(Arc<UpstreamConn>);
+
+impl Lease {
+    /// A lease on `conn`, unless it has closed or been retired for idling.
+    fn try_new(conn: &Arc<UpstreamConn>) -> Option<Lease> {
+        let open = !conn.closed.is_cancelled() && conn.usage.try_lease();
+        open.then(|| Lease(conn.clone()))
+    }
+}
+
+impl Deref for Lease {
+    type Target = UpstreamConn;
+
+    fn deref(&self) -> &UpstreamConn {
+        &self.0
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.0.usage.release();
     }
 }
 
@@ -112,9 +146,12 @@ pub(crate) struct UpstreamConn {
     next_id: AtomicU64,
     closed: CancellationToken,
     codec: Arc<dyn Codec>,
+    /// Leases and idle time; shared with the writer task, which closes the connection on idle.
+    usage: Arc<Usage>,
 }
 
 impl UpstreamConn {
+    /// Starts the connection's tasks; the connection comes back leased once, to its opener.
     fn start(
         stream: TcpStream,
         codec: Arc<dyn Codec>,
@@ -129,11 +166,16 @@ impl UpstreamConn {
             next_id: AtomicU64::new(1),
             closed: CancellationToken::new(),
             codec: codec.clone(),
+            usage: Arc::new(Usage::leased_once()),
         });
         let closed = conn.closed.clone();
+        // The idle timer runs in the writer, so a retired connection still writes what was
+        // queued before it retired (oneway requests release their lease once queued), then
+        // sends FIN; cancelling `closed` afterwards ends the reader.
+        let idle = idle_close(conn.usage.clone(), shared.clone());
         tokio::spawn(async move {
             tokio::select! {
-                _ = write_loop(wr, rx) => {}
+                _ = write_loop(wr, rx, idle) => {}
                 _ = closed.cancelled() => {}
             }
             closed.cancel();
@@ -270,6 +312,15 @@ impl Drop for Forget<'_> {
     }
 }
 
+/// Completes once the connection is retired for idling, counting the close.
+async fn idle_close(usage: Arc<Usage>, shared: Arc<Shared>) {
+    usage
+        .retired_after(shared.settings.upstream_idle_timeout)
+        .await;
+    shared.metrics.upstream_idle_closed.fetch_add(1, Relaxed);
+    tracing::debug!("upstream connection idle; closing");
+}
+
 fn closed() -> ReplyError {
     ReplyError::new(
         ErrorKind::BadResponse,
@@ -301,4 +352,46 @@ async fn read_loop(
     }
     shared.metrics.upstream_connections.fetch_sub(1, Relaxed);
     tracing::debug!("upstream connection closed");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::net::TcpListener;
+
+    use super::super::context::Settings;
+    use super::super::stub::{StubCodec, shared};
+    use super::*;
+
+    #[tokio::test]
+    async fn a_retired_connection_is_never_handed_out() {
+        // The kernel completes connects to a listening socket without an accept.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let settings = Settings {
+            upstream_connections: 1,
+            ..Settings::default()
+        };
+        let shared = shared(settings);
+        let pool = Pool::new(address.into(), Arc::new(StubCodec), 1024, shared.clone());
+        let (first, second) = (pool.get().await.unwrap(), pool.get().await.unwrap());
+        assert!(Arc::ptr_eq(&first.0, &second.0), "one slot, one connection");
+        let conn = first.0.clone();
+        assert!(
+            !conn.usage.try_retire(Duration::ZERO),
+            "retired while leased"
+        );
+        drop((first, second));
+        // The idle timer retires it, and the pool looks before the writer has closed it:
+        // the request must get a fresh connection, not the retiring one.
+        assert!(conn.usage.try_retire(Duration::ZERO));
+        assert!(!conn.closed.is_cancelled());
+        let third = pool.get().await.unwrap();
+        assert!(
+            !Arc::ptr_eq(&third.0, &conn),
+            "handed out a retired connection"
+        );
+        assert_eq!(shared.metrics.upstream_connects.load(Relaxed), 2);
+    }
 }

@@ -56,16 +56,25 @@ impl Codec for StubCodec {
     }
 }
 
-/// An endpoint at `address` that is never connected to.
-pub(crate) fn endpoint(address: &str) -> Arc<Endpoint> {
-    let shared = Arc::new(Shared {
-        settings: Settings::default(),
+/// Proxy-wide state with `settings` and fresh metrics.
+pub(crate) fn shared(settings: Settings) -> Arc<Shared> {
+    Arc::new(Shared {
+        settings,
         metrics: Arc::new(Metrics::default()),
         access_properties: Vec::new(),
         draining: CancellationToken::new(),
         stop: CancellationToken::new(),
         ready: Default::default(),
-    });
-    let pool = Pool::new(address.into(), Arc::new(StubCodec), 1024, shared);
+    })
+}
+
+/// An endpoint at `address` that is never connected to.
+pub(crate) fn endpoint(address: &str) -> Arc<Endpoint> {
+    let pool = Pool::new(
+        address.into(),
+        Arc::new(StubCodec),
+        1024,
+        shared(Settings::default()),
+    );
     Arc::new(Endpoint::new(pool))
 }

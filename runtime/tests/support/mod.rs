@@ -6,6 +6,7 @@ pub mod codec;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
 use mproto_runtime::mesh::Mesh;
@@ -13,7 +14,7 @@ use mproto_runtime::proxy::{Metrics, Proxy};
 use mproto_runtime::{Codec, Registry};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Mutex, Semaphore, mpsc, oneshot};
+use tokio::sync::{Mutex, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use codec::{Msg, TestCodec, error_kind};
@@ -60,6 +61,8 @@ pub enum Mode {
     Reverse(usize),
     /// Answers each request once a permit is added to the semaphore.
     Gate(Arc<Semaphore>),
+    /// Answers requests with a `hold` header once a permit is added, others at once.
+    Hold(Arc<Semaphore>),
     /// Closes the connection when a request arrives.
     Close,
     /// Answers with a frame of an unknown kind.
@@ -70,6 +73,10 @@ pub enum Mode {
 pub struct Upstream {
     pub addr: SocketAddr,
     seen: mpsc::UnboundedReceiver<Msg>,
+    /// Connections accepted so far.
+    accepted: Arc<AtomicUsize>,
+    /// Connections that ended because the proxy closed them (end of stream).
+    eofs: watch::Receiver<usize>,
     task: JoinHandle<()>,
 }
 
@@ -85,19 +92,50 @@ impl Upstream {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, seen) = mpsc::unbounded_channel();
+        let (eof_tx, eofs) = watch::channel(0);
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
         let name: Arc<str> = name.into();
         let task = tokio::spawn(async move {
-            let mut conns = Vec::new();
+            let (eof_tx, mut conns) = (Arc::new(eof_tx), Vec::new());
             while let Ok((stream, _)) = listener.accept().await {
-                conns.push(tokio::spawn(serve_upstream(
-                    stream,
-                    name.clone(),
-                    mode.clone(),
-                    tx.clone(),
-                )));
+                count.fetch_add(1, Relaxed);
+                let (name, mode, tx, eof) =
+                    (name.clone(), mode.clone(), tx.clone(), eof_tx.clone());
+                conns.push(tokio::spawn(async move {
+                    if serve_upstream(stream, name, mode, tx).await {
+                        eof.send_modify(|n| *n += 1);
+                    }
+                }));
             }
         });
-        Upstream { addr, seen, task }
+        Upstream {
+            addr,
+            seen,
+            accepted,
+            eofs,
+            task,
+        }
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Relaxed)
+    }
+
+    /// Connections the proxy has closed so far.
+    pub fn eofs(&self) -> usize {
+        *self.eofs.borrow()
+    }
+
+    /// Waits until the proxy has closed `n` connections, failing after [`WAIT`].
+    pub async fn wait_eofs(&mut self, n: usize) {
+        within(
+            "the proxy to close an upstream connection",
+            self.eofs.wait_for(|e| *e >= n),
+        )
+        .await
+        .expect("server stopped");
     }
 
     /// The next frame this server received.
@@ -124,18 +162,19 @@ fn reply_to(req: &Msg, name: &str) -> Msg {
     }
 }
 
+/// Serves one connection; true when it ended because the proxy closed it.
 async fn serve_upstream(
     stream: TcpStream,
     name: Arc<str>,
     mode: Mode,
     seen: mpsc::UnboundedSender<Msg>,
-) {
+) -> bool {
     let (mut rd, wr) = stream.into_split();
     let wr = Arc::new(Mutex::new(wr));
     let mut held = Vec::new();
     while let Some(frame) = read_frame(&mut rd).await {
         let Some(req) = Msg::decode(&frame) else {
-            return;
+            return false;
         };
         let _ = seen.send(req.clone());
         if req.kind != codec::REQUEST {
@@ -151,16 +190,12 @@ async fn serve_upstream(
                     }
                 }
             }
-            Mode::Gate(gate) => {
-                let (gate, wr, reply) = (gate.clone(), wr.clone(), reply_to(&req, &name));
-                tokio::spawn(async move {
-                    if let Ok(p) = gate.acquire().await {
-                        p.forget();
-                        write(&wr, &reply).await;
-                    }
-                });
+            Mode::Gate(gate) => answer_when_let_through(gate, &wr, reply_to(&req, &name)),
+            Mode::Hold(gate) if req.header("hold").is_some() => {
+                answer_when_let_through(gate, &wr, reply_to(&req, &name));
             }
-            Mode::Close => return,
+            Mode::Hold(_) => write(&wr, &reply_to(&req, &name)).await,
+            Mode::Close => return false,
             Mode::Garbage => {
                 let mut bad = reply_to(&req, &name);
                 bad.kind = 99;
@@ -168,6 +203,22 @@ async fn serve_upstream(
             }
         }
     }
+    true
+}
+
+/// Writes `reply` once `gate` has a permit, without blocking the connection meanwhile.
+fn answer_when_let_through(
+    gate: &Arc<Semaphore>,
+    wr: &Arc<Mutex<tokio::net::tcp::OwnedWriteHalf>>,
+    reply: Msg,
+) {
+    let (gate, wr) = (gate.clone(), wr.clone());
+    tokio::spawn(async move {
+        if let Ok(p) = gate.acquire().await {
+            p.forget();
+            write(&wr, &reply).await;
+        }
+    });
 }
 
 async fn write(wr: &Mutex<tokio::net::tcp::OwnedWriteHalf>, msg: &Msg) {
@@ -271,6 +322,22 @@ pub async fn start_proxy(yaml: &str) -> Running {
         metrics,
         shutdown: Some(tx),
         task: Some(task),
+    }
+}
+
+/// Polls `/metrics` until it has the line `line`, failing after [`WAIT`].
+pub async fn wait_metric(admin: SocketAddr, line: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (_, body) = http_get(admin, "/metrics").await;
+        if body.lines().any(|l| l == line) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no `{line}` within {WAIT:?} in\n{body}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
