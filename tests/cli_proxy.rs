@@ -146,6 +146,16 @@ spec:
     let refused = client.call(big).await;
     assert_eq!((refused.request_id, refused.status), (3, Status::Internal));
 
+    let stderr = stop_with_sigterm(&mut child).await;
+    assert!(stderr.contains("mproto::access"), "{stderr}");
+    assert!(stderr.contains(r#""route":"v2-by-method""#), "{stderr}");
+    assert!(stderr.contains("draining"), "{stderr}");
+    let _ = std::fs::remove_file(local);
+}
+
+/// Sends SIGTERM, checks the proxy drains and exits 0, and returns everything it logged.
+#[cfg(unix)]
+async fn stop_with_sigterm(child: &mut tokio::process::Child) -> String {
     let pid = child.id().expect("the proxy is running").to_string();
     let killed = within("kill", Command::new("kill").args(["-TERM", &pid]).status())
         .await
@@ -160,10 +170,7 @@ spec:
     )
     .await
     .unwrap();
-    assert!(stderr.contains("mproto::access"), "{stderr}");
-    assert!(stderr.contains(r#""route":"v2-by-method""#), "{stderr}");
-    assert!(stderr.contains("draining"), "{stderr}");
-    let _ = std::fs::remove_file(local);
+    stderr
 }
 
 /// Two distinct ports that were free a moment ago: both are held while the OS picks them,
@@ -269,20 +276,7 @@ async fn standalone_manifests_run_as_they_are() {
     assert_eq!(header(&seen, "method"), Some("SayHello"));
     assert_eq!(admin_get(&admin, "/ready").await, "HTTP/1.1 200 OK");
 
-    let pid = child.id().expect("the proxy is running").to_string();
-    let killed = within("kill", Command::new("kill").args(["-TERM", &pid]).status())
-        .await
-        .unwrap();
-    assert!(killed.success());
-    let status = within("the proxy to exit", child.wait()).await.unwrap();
-    assert!(status.success(), "{status}");
-    let mut stderr = String::new();
-    within(
-        "stderr",
-        child.stderr.take().unwrap().read_to_string(&mut stderr),
-    )
-    .await
-    .unwrap();
+    let stderr = stop_with_sigterm(&mut child).await;
     // The access log records the schema's routable property, as --standalone configured it.
     let access = stderr
         .lines()
