@@ -110,15 +110,8 @@ spec:
             v2.addr.port()
         ),
     );
-    let mut child = mproto()
-        .args(["proxy", "--max-frame", "512", "--config", MESH])
-        .arg(&local)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("RUST_LOG", "info")
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let local_arg = local.to_str().unwrap();
+    let (mut child, mut stdout) = spawn_proxy(&["--max-frame", "512", "--config", MESH, local_arg]);
     let first = within("the listening line", stdout.next_line())
         .await
         .unwrap()
@@ -151,6 +144,26 @@ spec:
     assert!(stderr.contains(r#""route":"v2-by-method""#), "{stderr}");
     assert!(stderr.contains("draining"), "{stderr}");
     let _ = std::fs::remove_file(local);
+}
+
+/// Starts `mproto proxy ARGS` logging at info, with its stdout lines to read.
+#[cfg(unix)]
+fn spawn_proxy(
+    args: &[&str],
+) -> (
+    tokio::process::Child,
+    tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+) {
+    let mut child = mproto()
+        .arg("proxy")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("RUST_LOG", "info")
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, stdout)
 }
 
 /// Sends SIGTERM, checks the proxy drains and exits 0, and returns everything it logged.
@@ -247,15 +260,7 @@ async fn standalone_manifests_run_as_they_are() {
     );
     assert!(stdout.starts_with("ok: "), "{stdout}");
 
-    let mut child = mproto()
-        .args(["proxy", "--config"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("RUST_LOG", "info")
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut stdout) = spawn_proxy(&["--config", config.to_str().unwrap()]);
     let line = within("the listening line", stdout.next_line())
         .await
         .unwrap();
