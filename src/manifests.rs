@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use mproto_compiler::SourceMap;
-use mproto_compiler::manifest::{self, Endpoint, FileError, ManifestOptions, Resolution};
+use mproto_compiler::manifest::{
+    self, Endpoint, FileError, LoadBalancer, ManifestOptions, Resolution, Subset,
+};
 
 /// Options of `mproto manifests`.
 #[derive(Args)]
@@ -53,6 +55,14 @@ pub struct ManifestsArgs {
     /// A static ServiceEntry endpoint, ADDRESS[:PORT][,KEY=VALUE…] (repeatable).
     #[arg(long = "endpoint", value_name = "ADDRESS[:PORT][,LABEL=VALUE…]", value_parser = parse_endpoint)]
     endpoints: Vec<Endpoint>,
+    /// A DestinationRule subset, NAME:KEY=VALUE[,KEY=VALUE…] (repeatable): the endpoints
+    /// (or pods) carrying all the labels.
+    #[arg(long = "subset", value_name = "NAME:KEY=VALUE[,KEY=VALUE…]", value_parser = parse_subset)]
+    subsets: Vec<Subset>,
+    /// The DestinationRule's load balancer: round-robin, random, least-request or
+    /// hash:PROPERTY (a routable property).
+    #[arg(long, value_name = "round-robin|random|least-request|hash:PROPERTY", value_parser = parse_load_balancer)]
+    load_balancer: Option<LoadBalancer>,
     /// Emit example routes matching each routable property (otherwise they are comments).
     #[arg(long)]
     example_routes: bool,
@@ -123,6 +133,8 @@ fn options(args: &ManifestsArgs) -> ManifestOptions {
         }),
         selector: args.selector.iter().cloned().collect(),
         endpoints: args.endpoints.clone(),
+        subsets: args.subsets.clone(),
+        load_balancer: args.load_balancer.clone(),
         example_routes: args.example_routes,
         gateway: args.gateway,
         image: Some(args.image.clone()),
@@ -207,6 +219,36 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
+}
+
+/// `NAME:KEY=VALUE[,KEY=VALUE…]`.
+fn parse_subset(s: &str) -> Result<Subset, String> {
+    let (name, labels) = s
+        .split_once(':')
+        .ok_or_else(|| format!("`{s}` is not NAME:KEY=VALUE[,KEY=VALUE…]"))?;
+    let labels = labels
+        .split(',')
+        .map(parse_label)
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
+    Ok(Subset {
+        name: name.to_owned(),
+        labels,
+    })
+}
+
+/// `round-robin`, `random`, `least-request` or `hash:PROPERTY`.
+fn parse_load_balancer(s: &str) -> Result<LoadBalancer, String> {
+    match s {
+        "round-robin" => Ok(LoadBalancer::RoundRobin),
+        "random" => Ok(LoadBalancer::Random),
+        "least-request" => Ok(LoadBalancer::LeastRequest),
+        _ => s
+            .strip_prefix("hash:")
+            .map(|p| LoadBalancer::Hash(p.to_owned()))
+            .ok_or_else(|| {
+                format!("`{s}` is not round-robin, random, least-request or hash:PROPERTY")
+            }),
+    }
 }
 
 /// `ADDRESS[:PORT][,KEY=VALUE…]`, with IPv6 addresses bare or as `[ADDRESS]:PORT`.

@@ -171,3 +171,133 @@ fn standalone_files_pass_check() {
     assert!(check.status.success(), "{}", text(&check.stderr));
     std::fs::remove_dir_all(&dir).expect("cleaned up");
 }
+
+/// `--standalone` with two labelled endpoints and a subset for each.
+const VERSIONED: &[&str] = &[
+    "manifests",
+    "schemas/awesomerpc.mproto",
+    "--service-entry",
+    "--endpoint",
+    "127.0.0.1:1,version=v1",
+    "--endpoint",
+    "127.0.0.1:2,version=v2",
+    "--subset",
+    "v1:version=v1",
+    "--subset",
+    "v2:version=v2",
+    "--standalone",
+];
+
+#[test]
+fn subsets_give_a_destination_rule_that_passes_check() {
+    let mut args = VERSIONED.to_vec();
+    args.extend(["--load-balancer", "least-request"]);
+    let out = mproto(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let yaml = text(&out.stdout);
+    let rule = yaml
+        .split("---\n")
+        .find(|doc| doc.contains("kind: DestinationRule"))
+        .unwrap_or_else(|| panic!("no DestinationRule: {yaml}"));
+    assert_eq!(
+        rule,
+        "apiVersion: networking.istio.io/v1alpha3\n\
+         kind: DestinationRule\n\
+         metadata:\n  name: awesomerpc\n  namespace: default\n\
+         spec:\n  host: awesomerpc.default.svc.cluster.local\n  \
+         trafficPolicy:\n    loadBalancer:\n      simple: LEAST_REQUEST\n  \
+         subsets:\n  - name: v1\n    labels:\n      version: v1\n  \
+         - name: v2\n    labels:\n      version: v2\n"
+    );
+    let file = std::env::temp_dir().join(format!("mproto-subsets-{}.yaml", std::process::id()));
+    std::fs::write(&file, &yaml).expect("written");
+    let check = mproto(&[
+        "manifests",
+        "--check",
+        file.to_str().expect("utf-8 temp dir"),
+    ]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    std::fs::remove_file(&file).expect("cleaned up");
+}
+
+#[test]
+fn subset_and_load_balancer_errors_are_all_reported_and_nothing_is_printed() {
+    let out = mproto(&[
+        "manifests",
+        "schemas/dubbo.mproto",
+        "--service-entry",
+        "--endpoint",
+        "10.0.0.1,version=v1",
+        "--subset",
+        "v2:version=v2",
+        "--subset",
+        "v2:version=v1",
+        "--load-balancer",
+        "hash:serialisation",
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    assert_eq!(
+        text(&out.stderr),
+        "error: --subset: `v2` is given twice: subset names must be unique\n\
+         error: --subset: `v2` (version=v2) selects no --endpoint, so the proxy would have no \
+         endpoint for it: add ,version=v2 to an --endpoint, or drop the subset\n\
+         error: --load-balancer: `serialisation` is not a routable property of `dubbo` (it \
+         declares `serialization`); did you mean `serialization`?\n\
+         error: no manifests written for schemas/dubbo.mproto\n"
+    );
+    let out = mproto(&[
+        "manifests",
+        "schemas/dubbo.mproto",
+        "--load-balancer",
+        "fastest",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr)
+            .contains("`fastest` is not round-robin, random, least-request or hash:PROPERTY"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// What the proxy makes of the output: a route to subset v2 reaches exactly the v2 endpoint.
+#[test]
+fn the_proxy_resolves_a_subset_to_its_endpoints() {
+    use mproto_runtime::mesh::{Destination, Mesh, MetaRoute, MetaRouteDestination};
+    use mproto_runtime::proxy::Plan;
+
+    let out = mproto(VERSIONED);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut mesh = Mesh::load_str("emitted.yaml", &text(&out.stdout)).expect("loads");
+    assert_eq!(mesh.destination_rules.len(), 1);
+    // Routes a user would add before `default`, one per subset.
+    let router = &mut mesh.meta_routers[0].object.spec;
+    let host = router.hosts[0].clone();
+    for subset in ["v2", "v1"] {
+        let route = MetaRoute {
+            name: format!("to-{subset}"),
+            route: vec![MetaRouteDestination {
+                destination: Destination {
+                    host: host.clone(),
+                    subset: Some(subset.to_owned()),
+                    ..Destination::default()
+                },
+                weight: None,
+            }],
+            ..MetaRoute::default()
+        };
+        router.routes.insert(0, route);
+    }
+    let plan = Plan::build(&mesh, &mproto_codecs::registry()).expect("a proxy plan");
+    let endpoints = |route: &str| {
+        plan.route_endpoints("awesomerpc", route)
+            .unwrap_or_else(|| panic!("no route {route}"))
+    };
+    assert_eq!(endpoints("to-v2"), [Ok(vec!["127.0.0.1:2".to_owned()])]);
+    assert_eq!(endpoints("to-v1"), [Ok(vec!["127.0.0.1:1".to_owned()])]);
+    assert_eq!(
+        endpoints("default"),
+        [Ok(vec!["127.0.0.1:1".to_owned(), "127.0.0.1:2".to_owned()])]
+    );
+}

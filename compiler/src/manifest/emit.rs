@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use mproto_runtime::mesh::{self, Resource};
 
 use super::object::{Body, Object};
-use super::options::Resolution;
+use super::options::{LoadBalancer, Resolution};
 use super::plan::{Plan, StandalonePlan};
 use super::routes;
 
@@ -118,6 +118,48 @@ fn endpoint(plan: &Plan, e: &super::options::Endpoint) -> mesh::WorkloadEntry {
     }
 }
 
+/// The DestinationRule for the service's host: its subsets, in order, and the load balancer.
+pub(crate) fn destination_rule(plan: &Plan) -> mesh::DestinationRule {
+    let load_balancer = plan.load_balancer.as_ref().map(|lb| {
+        let simple = |s| mesh::LoadBalancerSettings {
+            simple: Some(s),
+            ..mesh::LoadBalancerSettings::default()
+        };
+        match lb {
+            LoadBalancer::RoundRobin => simple(mesh::SimpleLb::RoundRobin),
+            LoadBalancer::Random => simple(mesh::SimpleLb::Random),
+            LoadBalancer::LeastRequest => simple(mesh::SimpleLb::LeastRequest),
+            LoadBalancer::Hash(property) => mesh::LoadBalancerSettings {
+                consistent_hash: Some(mesh::ConsistentHash {
+                    http_header_name: Some(property.clone()),
+                }),
+                ..mesh::LoadBalancerSettings::default()
+            },
+        }
+    });
+    let mut rule = Resource::new(
+        plan.service.clone(),
+        mesh::DestinationRuleSpec {
+            host: plan.host().to_owned(),
+            traffic_policy: load_balancer.map(|lb| mesh::TrafficPolicy {
+                load_balancer: Some(lb),
+            }),
+            subsets: plan
+                .subsets
+                .iter()
+                .map(|s| mesh::Subset {
+                    name: s.name.clone(),
+                    labels: s.labels.clone(),
+                    traffic_policy: None,
+                })
+                .collect(),
+            ..mesh::DestinationRuleSpec::default()
+        },
+    );
+    rule.metadata.namespace = plan.namespace.clone();
+    rule
+}
+
 /// The MetaRouter: example routes (when asked for) and a default route to the service.
 pub(crate) fn meta_router(plan: &Plan) -> mesh::MetaRouter {
     let mut routes = if plan.example_routes {
@@ -145,14 +187,18 @@ pub(crate) fn mesh_objects(plan: &Plan) -> Vec<Object> {
     } else {
         Body::Service(Box::new(service(plan)))
     };
-    vec![
+    let mut objects = vec![
         Object::new(Body::ApplicationProtocol(application_protocol(plan))),
         Object::new(registry),
-        Object {
-            comment: routes::comment(plan),
-            body: Body::MetaRouter(meta_router(plan)),
-        },
-    ]
+    ];
+    if plan.destination_rule() {
+        objects.push(Object::new(Body::DestinationRule(destination_rule(plan))));
+    }
+    objects.push(Object {
+        comment: routes::comment(plan),
+        body: Body::MetaRouter(meta_router(plan)),
+    });
+    objects
 }
 
 /// mproto's `Proxy` object for the plan's service: one listener on `listen` for the

@@ -34,16 +34,20 @@ pub(crate) fn gateway_objects(plan: &Plan, gw: &GatewayPlan) -> Vec<Object> {
     ]
 }
 
-/// What the proxy reads: the ApplicationProtocol, its upstream, the MetaRouter and a Proxy.
+/// What the proxy reads: the ApplicationProtocol, its upstream, the DestinationRule (if
+/// any), the MetaRouter and a Proxy.
 pub(crate) fn config_objects(plan: &Plan, gw: &GatewayPlan) -> Vec<Object> {
-    vec![
+    let mut objects = vec![
         Object::new(Body::ApplicationProtocol(emit::application_protocol(plan))),
         Object::new(Body::ServiceEntry(upstream(plan))),
-        Object::new(Body::MetaRouter(emit::meta_router(plan))),
-    ]
-    .into_iter()
-    .chain(std::iter::once(proxy_object(plan, gw)))
-    .collect()
+    ];
+    if plan.destination_rule() {
+        let rule = emit::destination_rule(plan);
+        objects.push(Object::new(Body::DestinationRule(rule)));
+    }
+    objects.push(Object::new(Body::MetaRouter(emit::meta_router(plan))));
+    objects.push(proxy_object(plan, gw));
+    objects
 }
 
 /// The ServiceEntry the proxy forwards to: the given one, or (behind a Kubernetes

@@ -36,8 +36,8 @@ pub use crd::{APPLICATION_PROTOCOL_CRD, CrdValidators, META_ROUTER_CRD};
 pub use object::{Body, Object};
 pub use options::{
     CLUSTER_DOMAIN, DEFAULT_IMAGE, DEFAULT_NAMESPACE, DEFAULT_PORT, DEFAULT_PORT_SUFFIX, Endpoint,
-    GATEWAY_ADMIN_PORT, GATEWAY_CONFIG_DIR, GATEWAY_CONFIG_FILE, ManifestOptions, Resolution,
-    STANDALONE_HOST,
+    GATEWAY_ADMIN_PORT, GATEWAY_CONFIG_DIR, GATEWAY_CONFIG_FILE, LoadBalancer, ManifestOptions,
+    Resolution, STANDALONE_HOST, Subset,
 };
 pub use plan::ManifestError;
 pub use render::{file_name, render_object, render_yaml, write_dir};

@@ -25,6 +25,8 @@ pub enum Body {
     Service(Box<Service>),
     /// Istio `ServiceEntry`.
     ServiceEntry(mesh::ServiceEntry),
+    /// Istio `DestinationRule` (subsets and load balancer of the service's host).
+    DestinationRule(mesh::DestinationRule),
     /// Aeraki `MetaRouter`.
     MetaRouter(mesh::MetaRouter),
     /// Kubernetes `ConfigMap` (the gateway proxy's configuration).
@@ -51,6 +53,7 @@ impl Object {
             Body::ApplicationProtocol(_) => "ApplicationProtocol",
             Body::Service(_) => "Service",
             Body::ServiceEntry(_) => "ServiceEntry",
+            Body::DestinationRule(_) => "DestinationRule",
             Body::MetaRouter(_) => "MetaRouter",
             Body::ConfigMap(_) => "ConfigMap",
             Body::Deployment(_) => "Deployment",
@@ -63,6 +66,7 @@ impl Object {
         match &self.body {
             Body::ApplicationProtocol(o) => &o.metadata.name,
             Body::ServiceEntry(o) => &o.metadata.name,
+            Body::DestinationRule(o) => &o.metadata.name,
             Body::MetaRouter(o) => &o.metadata.name,
             Body::Proxy(o) => &o.metadata.name,
             Body::Service(o) => k8s_name(&o.metadata),
@@ -88,6 +92,7 @@ impl Serialize for Body {
             Body::ApplicationProtocol(o) => o.serialize(s),
             Body::Service(o) => envelope_first(o, s),
             Body::ServiceEntry(o) => o.serialize(s),
+            Body::DestinationRule(o) => o.serialize(s),
             Body::MetaRouter(o) => o.serialize(s),
             Body::ConfigMap(o) => envelope_first(o, s),
             Body::Deployment(o) => envelope_first(o, s),

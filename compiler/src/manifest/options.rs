@@ -47,6 +47,29 @@ pub struct Endpoint {
     pub labels: BTreeMap<String, String>,
 }
 
+/// A `DestinationRule` subset: a name routes use and the endpoint labels it selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subset {
+    /// The subset's name, as in a MetaRouter destination's `subset`.
+    pub name: String,
+    /// Labels an endpoint must carry to belong to the subset.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// How the proxy (or Envoy) picks an endpoint of the service: Istio's
+/// `trafficPolicy.loadBalancer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadBalancer {
+    /// `simple: ROUND_ROBIN`.
+    RoundRobin,
+    /// `simple: RANDOM`.
+    Random,
+    /// `simple: LEAST_REQUEST`.
+    LeastRequest,
+    /// `consistentHash.httpHeaderName`: hash a routable property, so a key sticks to an endpoint.
+    Hash(String),
+}
+
 /// Options of [`emit_manifests`](super::emit_manifests); `Default` gives every default.
 ///
 /// Unset (`None` or empty) fields are derived: the service is named after the protocol,
@@ -76,6 +99,10 @@ pub struct ManifestOptions {
     pub selector: BTreeMap<String, String>,
     /// Static endpoints of the ServiceEntry (instead of a workload selector).
     pub endpoints: Vec<Endpoint>,
+    /// `DestinationRule` subsets, in order (any subset or a load balancer emits the rule).
+    pub subsets: Vec<Subset>,
+    /// The `DestinationRule`'s load balancer for the whole host.
+    pub load_balancer: Option<LoadBalancer>,
     /// Emit real example routes that match on the schema's routable properties (otherwise
     /// they are written as comments above the MetaRouter).
     pub example_routes: bool,

@@ -6,7 +6,9 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::names;
-use super::options::{Endpoint, GATEWAY_ADMIN_PORT, ManifestOptions, Resolution};
+use super::options::{
+    Endpoint, GATEWAY_ADMIN_PORT, LoadBalancer, ManifestOptions, Resolution, Subset,
+};
 use crate::ir;
 
 /// A problem with the schema or the options, naming the option (as the CLI spells it).
@@ -55,6 +57,9 @@ pub(crate) struct Plan {
     pub property_keys: Vec<String>,
     /// Names of key/value list fields whose every key is routable.
     pub property_lists: Vec<String>,
+    /// The DestinationRule's subsets and load balancer; empty and `None`: no rule.
+    pub subsets: Vec<Subset>,
+    pub load_balancer: Option<LoadBalancer>,
     pub example_routes: bool,
     pub gateway: Option<GatewayPlan>,
     pub standalone: Option<StandalonePlan>,
@@ -84,6 +89,11 @@ impl Plan {
     /// Whether the ServiceEntry selects workloads by label: STATIC, without endpoints.
     pub fn workload_selector(&self) -> bool {
         self.endpoints.is_empty() && self.resolution == Resolution::Static
+    }
+
+    /// Whether a `DestinationRule` is emitted: for subsets or a load balancer.
+    pub fn destination_rule(&self) -> bool {
+        !self.subsets.is_empty() || self.load_balancer.is_some()
     }
 }
 
@@ -145,6 +155,10 @@ pub(crate) fn plan(
         None
     };
     let (property_keys, property_lists) = properties(schema);
+    check_subsets(&mut errors, opts, resolution);
+    if let Some(LoadBalancer::Hash(property)) = &opts.load_balancer {
+        check_hash(&mut errors, name, property, &property_keys, &property_lists);
+    }
     if !errors.0.is_empty() {
         return Err(errors.0);
     }
@@ -161,6 +175,8 @@ pub(crate) fn plan(
         selector,
         resolution,
         endpoints: opts.endpoints.clone(),
+        subsets: opts.subsets.clone(),
+        load_balancer: opts.load_balancer.clone(),
         property_keys,
         property_lists,
         example_routes: opts.example_routes,
@@ -298,6 +314,131 @@ fn check_endpoints(errors: &mut Errors, opts: &ManifestOptions, resolution: Reso
             "NONE uses the connection's destination address: it takes no endpoints",
         );
     }
+}
+
+/// Subset names are RFC 1123 labels, unique, each with labels in Kubernetes' syntax; and
+/// where the endpoints are listed here, each subset must select at least one of them.
+fn check_subsets(errors: &mut Errors, opts: &ManifestOptions, resolution: Resolution) {
+    for (i, subset) in opts.subsets.iter().enumerate() {
+        let name = &subset.name;
+        errors.check("--subset", name, names::dns1123_label(name));
+        if opts.subsets[..i].iter().any(|s| &s.name == name) {
+            errors.push(
+                "--subset",
+                format!("`{name}` is given twice: subset names must be unique"),
+            );
+        }
+        if subset.labels.is_empty() {
+            errors.push(
+                "--subset",
+                format!("`{name}` has no labels: give NAME:KEY=VALUE[,KEY=VALUE…]"),
+            );
+        }
+        check_labels(errors, "--subset", &subset.labels);
+    }
+    if opts.subsets.is_empty() {
+        return;
+    }
+    if !opts.service_entry {
+        // A Service selects pods, whose labels are not known here; but the gateway proxy
+        // reaches the Service by its DNS name, which carries no labels.
+        if opts.gateway {
+            errors.push(
+                "--subset",
+                "the gateway proxy reaches the Kubernetes Service by its DNS name and cannot \
+                 select pods by label, so every subset would be empty there: use \
+                 --service-entry with --endpoint ADDRESS[:PORT],KEY=VALUE, or drop --subset",
+            );
+        }
+        return;
+    }
+    if opts.endpoints.is_empty() {
+        if resolution != Resolution::Static {
+            errors.push(
+                "--subset",
+                "a subset selects endpoints by label, and the ServiceEntry lists no \
+                 --endpoint to carry labels (its hosts have none): add \
+                 --endpoint ADDRESS[:PORT],KEY=VALUE, or drop --subset",
+            );
+        }
+        // STATIC without endpoints selects workloads by label: not known here.
+        return;
+    }
+    for subset in &opts.subsets {
+        let selects = |e: &Endpoint| {
+            subset
+                .labels
+                .iter()
+                .all(|(k, v)| e.labels.get(k) == Some(v))
+        };
+        if !subset.labels.is_empty() && !opts.endpoints.iter().any(selects) {
+            let labels = label_list(&subset.labels);
+            errors.push(
+                "--subset",
+                format!(
+                    "`{}` ({labels}) selects no --endpoint, so the proxy would have no \
+                     endpoint for it: add ,{labels} to an --endpoint, or drop the subset",
+                    subset.name
+                ),
+            );
+        }
+    }
+}
+
+/// `k=v,k2=v2`.
+fn label_list(labels: &BTreeMap<String, String>) -> String {
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A consistent hash needs a routable property: a named one, or (when the schema routes on
+/// every key of a key/value list) any key, which cannot be checked here.
+fn check_hash(
+    errors: &mut Errors,
+    protocol: &str,
+    property: &str,
+    keys: &[String],
+    lists: &[String],
+) {
+    if property.is_empty() {
+        errors.push(
+            "--load-balancer",
+            "`hash:` needs a routable property: hash:PROPERTY",
+        );
+        return;
+    }
+    if !lists.is_empty() || keys.iter().any(|k| k == property) {
+        return;
+    }
+    if keys.is_empty() {
+        errors.push(
+            "--load-balancer",
+            format!(
+                "`{property}` is not a routable property: protocol `{protocol}` declares none \
+                 to hash on"
+            ),
+        );
+        return;
+    }
+    let declared = keys
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let candidates: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let hint = crate::lower::did_you_mean(property, &candidates)
+        .map(|best| format!("; did you mean `{best}`?"))
+        .unwrap_or_default();
+    errors.push(
+        "--load-balancer",
+        format!(
+            "`{property}` is not a routable property of `{protocol}` (it declares \
+             {declared}){hint}"
+        ),
+    );
 }
 
 fn gateway(

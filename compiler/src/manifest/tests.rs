@@ -602,3 +602,290 @@ fn the_admin_must_not_share_a_socket() {
         ],
     );
 }
+
+// === --subset and --load-balancer: a DestinationRule ===
+
+fn labelled(address: &str, port: u16, version: &str) -> Endpoint {
+    Endpoint {
+        address: address.into(),
+        port: Some(port),
+        labels: BTreeMap::from([("version".into(), version.into())]),
+    }
+}
+
+fn subset(name: &str, labels: &[(&str, &str)]) -> Subset {
+    Subset {
+        name: name.into(),
+        labels: labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    }
+}
+
+/// `--service-entry --host rpc.local` with endpoints v1 and v2 and subsets v1 and v2.
+fn versioned() -> ManifestOptions {
+    ManifestOptions {
+        service_entry: true,
+        hosts: vec!["rpc.local".into()],
+        endpoints: vec![
+            labelled("127.0.0.1", 9001, "v1"),
+            labelled("127.0.0.1", 9002, "v2"),
+        ],
+        subsets: vec![
+            subset("v1", &[("version", "v1")]),
+            subset("v2", &[("version", "v2")]),
+        ],
+        ..ManifestOptions::default()
+    }
+}
+
+/// The emitted DestinationRule, typed.
+fn destination_rule_of(objects: &[Object]) -> mproto_runtime::mesh::DestinationRule {
+    let rules: Vec<_> = objects
+        .iter()
+        .filter_map(|o| match &o.body {
+            Body::DestinationRule(rule) => Some(rule.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rules.len(), 1, "one DestinationRule");
+    rules[0].clone()
+}
+
+#[test]
+fn subsets_and_a_load_balancer_give_a_destination_rule() {
+    let options = ManifestOptions {
+        load_balancer: Some(LoadBalancer::Hash("method".into())),
+        ..versioned()
+    };
+    let objects = emit_manifests(&rpc(), &options).expect("valid");
+    let kinds: Vec<_> = objects.iter().map(|o| (o.kind(), o.name())).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("ApplicationProtocol", "rpc"),
+            ("ServiceEntry", "rpc"),
+            ("DestinationRule", "rpc"),
+            ("MetaRouter", "rpc"),
+        ]
+    );
+    let yaml = emit_checked(&rpc(), &options);
+    // What the proxy's model loads is exactly the typed object that was emitted.
+    let mesh = assert_loads(&yaml);
+    assert_eq!(mesh.destination_rules.len(), 1);
+    assert_eq!(
+        mesh.destination_rules[0].object,
+        destination_rule_of(&objects)
+    );
+    let spec = &mesh.destination_rules[0].object.spec;
+    assert_eq!(spec.host, "rpc.local");
+    let names: Vec<_> = spec.subsets.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["v1", "v2"]);
+    insta::assert_snapshot!(yaml);
+}
+
+#[test]
+fn each_load_balancer_is_istios() {
+    use mproto_runtime::mesh::SimpleLb;
+    for (lb, simple) in [
+        (LoadBalancer::RoundRobin, SimpleLb::RoundRobin),
+        (LoadBalancer::Random, SimpleLb::Random),
+        (LoadBalancer::LeastRequest, SimpleLb::LeastRequest),
+    ] {
+        // A load balancer alone is a rule without subsets, for a Kubernetes Service.
+        let options = ManifestOptions {
+            namespace: Some("rpc-ns".into()),
+            load_balancer: Some(lb),
+            ..ManifestOptions::default()
+        };
+        let yaml = emit_checked(&rpc(), &options);
+        let mesh = assert_loads(&yaml);
+        let rule = &mesh.destination_rules[0].object;
+        assert_eq!(rule.metadata.namespace, "rpc-ns");
+        assert_eq!(rule.spec.host, "rpc.rpc-ns.svc.cluster.local");
+        assert!(rule.spec.subsets.is_empty());
+        let lb = rule
+            .spec
+            .traffic_policy
+            .as_ref()
+            .and_then(|p| p.load_balancer.as_ref());
+        assert_eq!(lb.and_then(|l| l.simple), Some(simple));
+        assert!(lb.is_some_and(|l| l.consistent_hash.is_none()));
+    }
+}
+
+#[test]
+fn subsets_of_a_service_are_not_checked_against_pods() {
+    let options = ManifestOptions {
+        subsets: vec![subset("canary", &[("track", "canary"), ("app", "rpc")])],
+        ..ManifestOptions::default()
+    };
+    let yaml = emit_checked(&rpc(), &options);
+    let rule = &assert_loads(&yaml).destination_rules[0].object;
+    assert_eq!(rule.spec.host, "rpc.default.svc.cluster.local");
+    assert!(rule.spec.traffic_policy.is_none());
+    assert_eq!(rule.spec.subsets[0].labels.len(), 2);
+}
+
+#[test]
+fn no_destination_rule_without_subsets_or_a_load_balancer() {
+    let objects = emit_manifests(&rpc(), &ManifestOptions::default()).expect("valid");
+    assert!(
+        objects
+            .iter()
+            .all(|o| !matches!(o.body, Body::DestinationRule(_)))
+    );
+}
+
+#[test]
+fn the_gateway_and_the_standalone_proxy_read_the_destination_rule() {
+    let gateway = ManifestOptions {
+        gateway: true,
+        load_balancer: Some(LoadBalancer::LeastRequest),
+        ..versioned()
+    };
+    let objects = emit_manifests(&rpc(), &gateway).expect("valid");
+    emit_checked(&rpc(), &gateway);
+    let config = objects
+        .iter()
+        .find_map(|o| match &o.body {
+            Body::ConfigMap(cm) => cm.data.as_ref()?.get(GATEWAY_CONFIG_FILE).cloned(),
+            _ => None,
+        })
+        .expect("the gateway's ConfigMap");
+    let mesh = assert_loads(&config);
+    assert_eq!(mesh.destination_rules.len(), 1);
+    assert_eq!(
+        mesh.destination_rules[0].object,
+        destination_rule_of(&objects)
+    );
+
+    let standalone = ManifestOptions {
+        standalone: true,
+        ..versioned()
+    };
+    let yaml = emit_checked(&rpc(), &standalone);
+    let mesh = assert_loads(&yaml);
+    assert_eq!(mesh.destination_rules.len(), 1);
+    assert_eq!(mesh.proxies.len(), 1);
+}
+
+#[test]
+fn subset_names_and_labels_are_checked() {
+    let options = ManifestOptions {
+        subsets: vec![
+            subset("V1", &[("version", "v1")]),
+            subset("v2", &[("version", "v2")]),
+            subset("v2", &[("version", "v2")]),
+            subset("empty", &[]),
+            subset("bad", &[("Bad Key", "-x")]),
+        ],
+        ..versioned()
+    };
+    assert_errors(
+        &options,
+        &[
+            "--subset: `V1` must be lowercase letters, digits and '-', starting and ending with \
+             a letter or digit",
+            "--subset: `v2` is given twice: subset names must be unique",
+            "--subset: `empty` has no labels: give NAME:KEY=VALUE[,KEY=VALUE…]",
+            "--subset: `Bad Key` must be letters, digits, '-', '_' and '.', starting and ending \
+             with a letter or digit",
+            "--subset: `-x` must be letters, digits, '-', '_' and '.', starting and ending with \
+             a letter or digit",
+            "--subset: `bad` (Bad Key=-x) selects no --endpoint, so the proxy would have no \
+             endpoint for it: add ,Bad Key=-x to an --endpoint, or drop the subset",
+        ],
+    );
+}
+
+#[test]
+fn a_subset_must_select_a_listed_endpoint() {
+    let mut options = versioned();
+    options.subsets.push(subset("v3", &[("version", "v3")]));
+    // Every label must match: v1 carries version=v1 but not zone=a.
+    options
+        .subsets
+        .push(subset("v1-a", &[("version", "v1"), ("zone", "a")]));
+    assert_errors(
+        &options,
+        &[
+            "--subset: `v3` (version=v3) selects no --endpoint, so the proxy would have no \
+             endpoint for it: add ,version=v3 to an --endpoint, or drop the subset",
+            "--subset: `v1-a` (version=v1,zone=a) selects no --endpoint, so the proxy would \
+             have no endpoint for it: add ,version=v1,zone=a to an --endpoint, or drop the \
+             subset",
+        ],
+    );
+}
+
+#[test]
+fn subsets_need_endpoints_with_labels() {
+    // Hosts resolved by DNS carry no labels.
+    let options = ManifestOptions {
+        endpoints: Vec::new(),
+        resolution: Some(Resolution::Dns),
+        ..versioned()
+    };
+    assert_errors(
+        &options,
+        &[
+            "--subset: a subset selects endpoints by label, and the ServiceEntry lists no \
+             --endpoint to carry labels (its hosts have none): add --endpoint \
+             ADDRESS[:PORT],KEY=VALUE, or drop --subset",
+        ],
+    );
+    // A workload selector selects pods, whose labels are not known here.
+    let selector = ManifestOptions {
+        endpoints: Vec::new(),
+        ..versioned()
+    };
+    emit_checked(&rpc(), &selector);
+    // The gateway reaches a Kubernetes Service by name.
+    let gateway = ManifestOptions {
+        gateway: true,
+        subsets: versioned().subsets,
+        ..ManifestOptions::default()
+    };
+    assert_errors(
+        &gateway,
+        &[
+            "--subset: the gateway proxy reaches the Kubernetes Service by its DNS name and \
+             cannot select pods by label, so every subset would be empty there: use \
+             --service-entry with --endpoint ADDRESS[:PORT],KEY=VALUE, or drop --subset",
+        ],
+    );
+}
+
+#[test]
+fn a_hash_is_on_a_routable_property() {
+    let named_only = schema("plain", vec![named("version"), named("method")]);
+    let hash = |property: &str| ManifestOptions {
+        load_balancer: Some(LoadBalancer::Hash(property.into())),
+        ..ManifestOptions::default()
+    };
+    emit_checked(&named_only, &hash("method"));
+    let errors_of = |schema: &Schema, property: &str| errors(schema, &hash(property));
+    assert_eq!(
+        errors_of(&named_only, "versoin"),
+        "--load-balancer: `versoin` is not a routable property of `plain` (it declares \
+         `version`, `method`); did you mean `version`?\n"
+    );
+    assert_eq!(
+        errors_of(&named_only, "zone"),
+        "--load-balancer: `zone` is not a routable property of `plain` (it declares \
+         `version`, `method`)\n"
+    );
+    assert_eq!(
+        errors_of(&named_only, ""),
+        "--load-balancer: `hash:` needs a routable property: hash:PROPERTY\n"
+    );
+    assert_eq!(
+        errors_of(&schema("bare", Vec::new()), "version"),
+        "--load-balancer: `version` is not a routable property: protocol `bare` declares \
+         none to hash on\n"
+    );
+    // With a key/value list, every key is routable: any name may be one.
+    emit_checked(&rpc(), &hash("x-user"));
+}

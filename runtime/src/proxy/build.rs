@@ -119,6 +119,32 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The endpoints (`host:port`, in configuration order) that each destination of route
+    /// `route` of listener `listener` resolves to, or why it is unresolved (a
+    /// `ClusterNotFound` at run time); `None` when there is no such listener or route.
+    /// Listeners are named as in the `Proxy` object (`host:port` when unnamed), routes as
+    /// in the MetaRouter (`route-<i>` when unnamed). For tools and tests that check what a
+    /// configuration does without serving it.
+    pub fn route_endpoints(
+        &self,
+        listener: &str,
+        route: &str,
+    ) -> Option<Vec<Result<Vec<String>, String>>> {
+        let (_, ctx) = self.listeners.iter().find(|(_, l)| &*l.name == listener)?;
+        let route = ctx.router.routes.iter().find(|r| &*r.name == route)?;
+        let endpoints = |cluster: &Cluster| {
+            let members = cluster.members.iter();
+            members.map(|m| m.endpoint.address.to_string()).collect()
+        };
+        let targets = route.destinations.iter().map(|d| match &d.target {
+            Ok(cluster) => Ok(endpoints(cluster)),
+            Err(why) => Err(why.to_string()),
+        });
+        Some(targets.collect())
+    }
+}
+
 /// Limits with defaults; each field was checked on load, so parse errors cannot remain.
 fn settings(proxy: &Loaded<mesh::Proxy>, errors: &mut ConfigErrors) -> Settings {
     let limits = &proxy.object.spec.limits;
@@ -652,6 +678,35 @@ spec:
         assert_eq!(weights(&c), [("c.test:9000", 1)]);
         // One endpoint, one pool, a weight of its own in each cluster.
         assert!(Arc::ptr_eq(&a.members[0].endpoint, &b.members[0].endpoint));
+    }
+
+    #[test]
+    fn route_endpoints_name_each_destination_s_cluster() {
+        let yaml = WEIGHTED.replace(
+            "{destination: {host: c.test}}",
+            "{destination: {host: c.test, subset: x}}",
+        );
+        let mesh = Mesh::load_str("weighted.yaml", &yaml).unwrap();
+        let mut registry = Registry::new();
+        registry.register(Arc::new(StubCodec));
+        let plan = Plan::build(&mesh, &registry).unwrap();
+        let b = plan.route_endpoints("a.test:9000", "route-1").unwrap();
+        assert_eq!(
+            b,
+            [Ok(vec![
+                "10.0.0.1:9000".to_owned(),
+                "10.0.1.2:9000".to_owned()
+            ])]
+        );
+        let c = plan.route_endpoints("a.test:9000", "route-2").unwrap();
+        assert_eq!(
+            c,
+            [Err(
+                "no DestinationRule defines subset `x` of host `c.test`".to_owned()
+            )]
+        );
+        assert!(plan.route_endpoints("a.test:9000", "nope").is_none());
+        assert!(plan.route_endpoints("nope", "route-0").is_none());
     }
 
     /// The settings built from [`WEIGHTED`] with `limits` added to its Proxy object.
