@@ -117,9 +117,7 @@ impl Plan {
             shared,
         })
     }
-}
 
-impl Plan {
     /// The endpoints (`host:port`, in configuration order) that each destination of route
     /// `route` of listener `listener` resolves to, or why it is unresolved (a
     /// `ClusterNotFound` at run time); `None` when there is no such listener or route.
