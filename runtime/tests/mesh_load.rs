@@ -295,3 +295,64 @@ fn upstream_idle_timeout_round_trips() {
     let mesh = Mesh::load_str("round.yaml", &text).unwrap();
     assert_eq!(mesh.proxies[0].object, proxy);
 }
+
+/// A DestinationRule for host `a` with `policy` at the host and `v1` subset levels.
+fn rule_with_policies(host: &str, subset: &str) -> String {
+    format!(
+        "apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\n\
+         metadata: {{name: d, namespace: ns}}\nspec:\n  host: a\n\
+         \x20 trafficPolicy: {{outlierDetection: {host}}}\n\
+         \x20 subsets:\n  - {{name: v1, trafficPolicy: {{outlierDetection: {subset}}}}}\n"
+    )
+}
+
+#[test]
+fn outlier_detection_parses_and_ignores_other_istio_fields() {
+    let yaml = rule_with_policies(
+        "{consecutiveGatewayErrors: 3, consecutive5xxErrors: 2, interval: 5s, \
+         baseEjectionTime: 1m, maxEjectionPercent: 50, minHealthPercent: 40, \
+         splitExternalLocalOriginErrors: true}",
+        "{}",
+    );
+    let mesh = Mesh::load_str("od.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let spec = &mesh.destination_rules[0].object.spec;
+    let od = spec
+        .traffic_policy
+        .as_ref()
+        .and_then(|p| p.outlier_detection.as_ref())
+        .unwrap();
+    assert_eq!(od.consecutive_gateway_errors, Some(3));
+    assert_eq!(od.consecutive_5xx_errors, Some(2));
+    assert_eq!(od.interval.as_deref(), Some("5s"));
+    assert_eq!(od.base_ejection_time.as_deref(), Some("1m"));
+    assert_eq!(od.max_ejection_percent, Some(50));
+    let subset = spec.subsets[0].traffic_policy.as_ref().unwrap();
+    assert_eq!(
+        subset.outlier_detection,
+        Some(Default::default()),
+        "an empty outlierDetection is kept, so the proxy applies the defaults"
+    );
+}
+
+#[test]
+fn bad_outlier_durations_name_file_object_and_field() {
+    let yaml = rule_with_policies(
+        "{baseEjectionTime: 30 seconds, interval: 0s}",
+        "{baseEjectionTime: 10x, maxEjectionPercent: 101}",
+    );
+    let err = Mesh::load_str("od.yaml", &yaml).unwrap_err();
+    let text = err.to_string();
+    for field in [
+        "spec.trafficPolicy.outlierDetection.baseEjectionTime",
+        "spec.trafficPolicy.outlierDetection.interval",
+        "spec.subsets[0].trafficPolicy.outlierDetection.baseEjectionTime",
+        "spec.subsets[0].trafficPolicy.outlierDetection.maxEjectionPercent",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("`{field}`")))
+            .unwrap_or_else(|| panic!("no {field} in\n{text}"));
+        assert!(line.starts_with("od.yaml: DestinationRule ns/d"), "{line}");
+    }
+    assert_eq!(err.0.len(), 4, "{text}");
+}

@@ -768,3 +768,49 @@ async fn requests_racing_idle_closes_never_fail() {
     );
     assert_eq!(p.metrics.local_replies(ErrorKind::BadResponse), 0);
 }
+
+/// Two endpoints, the second in `bad_mode`, with `outlier_detection` on the host: two
+/// failures in the first four requests, then every request to the good endpoint, and one
+/// ejection in `/metrics`.
+async fn ejects_the_bad_endpoint(bad_mode: Mode, outlier_detection: &str) {
+    let good = Upstream::start("good", Mode::Echo).await;
+    let bad = Upstream::start("bad", bad_mode).await;
+    let policy = format!("trafficPolicy: {{outlierDetection: {outlier_detection}}}");
+    let yaml = mesh_yaml(&eps(&[(&good, "v1"), (&bad, "v1")]), "  routes: []\n", "").replace(
+        "  host: svc.test\n  subsets:",
+        &format!("  host: svc.test\n  {policy}\n  subsets:"),
+    );
+    assert!(yaml.contains("outlierDetection"), "{yaml}");
+    let p = start_proxy(&yaml).await;
+    let mut client = Client::connect(p.addr).await;
+    // Round robin alternates, so the bad endpoint's second failure comes by the fourth request.
+    let mut failures = 0;
+    for id in 0..4 {
+        if client.call(&Msg::request(id, &[])).await.kind == ERROR {
+            failures += 1;
+        }
+    }
+    assert_eq!(failures, 2, "the bad endpoint answered before its ejection");
+    for id in 4..24 {
+        let reply = client.call(&Msg::request(id, &[])).await;
+        assert_eq!(
+            (reply.kind, reply.header("server")),
+            (RESPONSE, Some("good")),
+            "request {id} after the ejection"
+        );
+    }
+    wait_metric(p.admin, "mproto_outlier_ejections_total 1").await;
+}
+
+#[tokio::test]
+async fn outlier_detection_ejects_an_endpoint_that_answers_errors() {
+    let policy = "{consecutive5xxErrors: 2, baseEjectionTime: 30s, maxEjectionPercent: 50}";
+    ejects_the_bad_endpoint(Mode::Fail, policy).await;
+}
+
+#[tokio::test]
+async fn outlier_detection_ejects_an_endpoint_that_drops_connections() {
+    // Error responses are off: only the lost connections (gateway errors) count.
+    let policy = "{consecutiveGatewayErrors: 2, consecutive5xxErrors: 0, baseEjectionTime: 30s}";
+    ejects_the_bad_endpoint(Mode::Close, policy).await;
+}

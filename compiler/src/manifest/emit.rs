@@ -143,6 +143,7 @@ pub(crate) fn destination_rule(plan: &Plan) -> mesh::DestinationRule {
             host: plan.host().to_owned(),
             traffic_policy: load_balancer.map(|lb| mesh::TrafficPolicy {
                 load_balancer: Some(lb),
+                ..mesh::TrafficPolicy::default()
             }),
             subsets: plan
                 .subsets

@@ -3,7 +3,9 @@
 use super::aeraki::ApplicationProtocol;
 use super::aeraki::{MetaRoute, MetaRouteMatch, MetaRouter, StringMatch, TokenBucket};
 use super::duration::parse_duration;
-use super::istio::{DestinationRule, Service, ServiceEntry, WorkloadEntryObject};
+use super::istio::{
+    DestinationRule, OutlierDetection, Service, ServiceEntry, TrafficPolicy, WorkloadEntryObject,
+};
 use super::proxy::{Limits, Proxy};
 
 /// Problems as `(field path, message)`.
@@ -151,8 +153,11 @@ impl CheckSpec for WorkloadEntryObject {
 impl CheckSpec for DestinationRule {
     fn check_spec(&self, out: &mut Out) {
         non_empty(out, "spec.host", &self.spec.host);
+        check_policy(out, "spec.trafficPolicy", self.spec.traffic_policy.as_ref());
         for (i, subset) in self.spec.subsets.iter().enumerate() {
             non_empty(out, &format!("spec.subsets[{i}].name"), &subset.name);
+            let at = format!("spec.subsets[{i}].trafficPolicy");
+            check_policy(out, &at, subset.traffic_policy.as_ref());
             if self.spec.subsets[..i].iter().any(|s| s.name == subset.name) {
                 push(
                     out,
@@ -161,6 +166,37 @@ impl CheckSpec for DestinationRule {
                 );
             }
         }
+    }
+}
+
+fn check_policy(out: &mut Out, at: &str, policy: Option<&TrafficPolicy>) {
+    if let Some(od) = policy.and_then(|p| p.outlier_detection.as_ref()) {
+        check_outlier(out, &format!("{at}.outlierDetection"), od);
+    }
+}
+
+fn check_outlier(out: &mut Out, at: &str, od: &OutlierDetection) {
+    // Istio rejects durations under 1ms; zero would eject for no time or sweep constantly.
+    let durations = [
+        ("interval", &od.interval),
+        ("baseEjectionTime", &od.base_ejection_time),
+    ];
+    for (name, value) in durations {
+        let Some(text) = value else { continue };
+        match parse_duration(text) {
+            Ok(d) if d < std::time::Duration::from_millis(1) => {
+                push(out, &format!("{at}.{name}"), "must be at least 1ms");
+            }
+            Ok(_) => {}
+            Err(e) => push(out, &format!("{at}.{name}"), &e),
+        }
+    }
+    if od.max_ejection_percent.is_some_and(|p| p > 100) {
+        push(
+            out,
+            &format!("{at}.maxEjectionPercent"),
+            "must be between 0 and 100",
+        );
     }
 }
 

@@ -179,13 +179,43 @@ pub struct Subset {
     pub traffic_policy: Option<TrafficPolicy>,
 }
 
-/// Traffic policy; only load balancing is used by the proxy.
+/// Traffic policy; load balancing and outlier detection are used by the proxy, other
+/// fields (connection pools, TLS, ...) are ignored like any unknown field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TrafficPolicy {
     /// How an endpoint is picked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer: Option<LoadBalancerSettings>,
+    /// When an endpoint is ejected for failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlier_detection: Option<OutlierDetection>,
+}
+
+/// Passive health checking: endpoints that fail in a row are ejected for a while. Other
+/// Istio fields (`minHealthPercent`, `splitExternalLocalOriginErrors`, ...) are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutlierDetection {
+    /// Gateway errors in a row that eject an endpoint; 0 or absent: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consecutive_gateway_errors: Option<u32>,
+    /// Errors (gateway errors or error responses) in a row that eject; default 5, 0: off.
+    #[serde(
+        default,
+        rename = "consecutive5xxErrors",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub consecutive_5xx_errors: Option<u32>,
+    /// Envoy's sweep interval (default `10s`); validated, but ejections end lazily.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// How long a first ejection lasts (default `30s`); the n-th lasts n times as long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_ejection_time: Option<String>,
+    /// Most endpoints of a cluster ejected at once, in percent (default 10); one always may be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ejection_percent: Option<u32>,
 }
 
 /// A simple balancer or a consistent hash.

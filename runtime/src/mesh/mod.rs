@@ -43,9 +43,9 @@ pub use duration::parse_duration;
 pub use error::{ConfigError, ConfigErrors};
 pub use istio::{
     ConsistentHash, DestinationRule, DestinationRuleSpec, IntOrString, KubePort,
-    LoadBalancerSettings, Location, Resolution, Service, ServiceEntry, ServiceEntrySpec,
-    ServicePort, ServiceSpec, SimpleLb, Subset, TrafficPolicy, WorkloadEntry, WorkloadEntryObject,
-    WorkloadSelector,
+    LoadBalancerSettings, Location, OutlierDetection, Resolution, Service, ServiceEntry,
+    ServiceEntrySpec, ServicePort, ServiceSpec, SimpleLb, Subset, TrafficPolicy, WorkloadEntry,
+    WorkloadEntryObject, WorkloadSelector,
 };
 pub use load::{Loaded, Mesh, Source};
 pub use objects::{Kind, ObjectId, ObjectMeta, Resource};

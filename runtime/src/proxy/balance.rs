@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::metadata::Metadata;
 use crate::reply::{ErrorKind, ReplyError};
 
+use super::outlier::{Detector, Health, Outcome};
 use super::pool::{Lease, Pool};
 
 /// How a cluster picks an endpoint.
@@ -46,23 +47,27 @@ impl Endpoint {
 
 /// Counts a request against an endpoint until dropped.
 #[derive(Debug)]
-pub(crate) struct Active(Arc<Endpoint>);
+pub(crate) struct Active {
+    endpoint: Arc<Endpoint>,
+    /// The endpoint's index in the cluster that picked it, to report the outcome against.
+    pub(crate) member: usize,
+}
 
 impl Active {
-    fn new(endpoint: Arc<Endpoint>) -> Active {
+    fn new(endpoint: Arc<Endpoint>, member: usize) -> Active {
         endpoint.active.fetch_add(1, Relaxed);
-        Active(endpoint)
+        Active { endpoint, member }
     }
 
     /// The endpoint's address.
     pub(crate) fn address(&self) -> &Arc<str> {
-        &self.0.address
+        &self.endpoint.address
     }
 }
 
 impl Drop for Active {
     fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Relaxed);
+        self.endpoint.active.fetch_sub(1, Relaxed);
     }
 }
 
@@ -74,6 +79,9 @@ pub(crate) struct Member {
     /// Relative share of the cluster's requests, at least 1; kept here, not in the
     /// endpoint, because an endpoint is shared by clusters that may weigh it differently.
     pub(crate) weight: u32,
+    /// Failure counts and ejection, per cluster like the weight: a DestinationRule's
+    /// subsets may judge a shared endpoint by different policies.
+    pub(crate) health: Health,
 }
 
 /// The endpoints of one destination (host, subset, port) and its balancer.
@@ -88,17 +96,21 @@ pub(crate) struct Cluster {
     /// Tables for picking by weight; `None` when every weight is equal, so the common case
     /// runs the plain balancers unchanged.
     weights: Option<Weights>,
+    /// The DestinationRule's outlier detection, if it has one.
+    outlier: Option<Detector>,
 }
 
 /// Endpoints tried before giving up on a connect failure.
 const CONNECT_ATTEMPTS: usize = 3;
 
 impl Cluster {
-    /// A cluster of `(endpoint, weight)` pairs picked by `balancer`; a weight of 0 counts as 1.
+    /// A cluster of `(endpoint, weight)` pairs picked by `balancer`, ejecting failing members
+    /// when `outlier` is set; a weight of 0 counts as 1.
     pub(crate) fn new(
         name: Arc<str>,
         members: Vec<(Arc<Endpoint>, u32)>,
         balancer: Balancer,
+        outlier: Option<Detector>,
     ) -> Cluster {
         // Envoy requires weights of at least 1: a 0 would leave an endpoint that is never
         // picked yet still tried when a neighbour's connect fails.
@@ -107,6 +119,7 @@ impl Cluster {
             .map(|(endpoint, weight)| Member {
                 endpoint,
                 weight: weight.max(1),
+                health: Health::default(),
             })
             .collect();
         let weights: Vec<u32> = members.iter().map(|m| m.weight).collect();
@@ -116,6 +129,20 @@ impl Cluster {
             members,
             balancer,
             weights: Weights::new(&weights, round_robin),
+            outlier,
+        }
+    }
+
+    /// The outlier detector, if the cluster has one.
+    #[cfg(test)]
+    pub(crate) fn detector(&self) -> Option<&Detector> {
+        self.outlier.as_ref()
+    }
+
+    /// Counts the outcome of an exchange with member `i` towards its ejection.
+    pub(crate) fn report(&self, i: usize, outcome: Outcome) {
+        if let Some(detector) = &self.outlier {
+            detector.record(&self.name, &self.members, i, outcome);
         }
     }
 
@@ -128,12 +155,16 @@ impl Cluster {
         };
         let mut last_error = None;
         for attempt in 0..n.min(CONNECT_ATTEMPTS) {
-            let Some(Member { endpoint, .. }) = self.members.get((first + attempt) % n) else {
+            let i = (first + attempt) % n;
+            let Some(Member { endpoint, .. }) = self.members.get(i) else {
                 break;
             };
             match endpoint.pool.get().await {
-                Ok(conn) => return Ok((Active::new(endpoint.clone()), conn)),
-                Err(e) => last_error = Some(format!("{}: {e}", endpoint.address)),
+                Ok(conn) => return Ok((Active::new(endpoint.clone(), i), conn)),
+                Err(e) => {
+                    self.report(i, Outcome::GatewayError);
+                    last_error = Some(format!("{}: {e}", endpoint.address));
+                }
             }
         }
         let msg = format!(
@@ -144,11 +175,20 @@ impl Cluster {
         Err(ReplyError::new(ErrorKind::NoHealthyUpstream, msg))
     }
 
-    /// The index of the endpoint the balancer picks.
+    /// The index of the endpoint the balancer picks: among the members not ejected, or
+    /// among all when every one is ejected (some traffic beats none).
     pub(crate) fn pick(&self, meta: &Metadata) -> Option<usize> {
         let n = self.members.len();
         if n <= 1 {
             return (n == 1).then_some(0);
+        }
+        if let Some(detector) = &self.outlier {
+            let now = detector.now();
+            if detector.any_ejected(now)
+                && let Some(i) = self.pick_up(meta, |m| !Detector::is_ejected(m, now))
+            {
+                return Some(i);
+            }
         }
         Some(match &self.weights {
             None => self.pick_even(meta, n),
@@ -171,10 +211,66 @@ impl Cluster {
                 if load(b) < load(a) { b } else { a }
             }
             Balancer::Hash(key) => match meta.get(key) {
-                Some(value) => self.rendezvous(&value.to_string()),
+                Some(value) => self.rendezvous(&value.to_string(), |_| true),
                 None => fastrand::usize(0..n),
             },
         }
+    }
+
+    /// The balancers over the members `up` accepts, or `None` when it accepts none. Each
+    /// balancer keeps its kind; scans over the members replace the prebuilt tables, which
+    /// costs O(members) per pick but only while some member is ejected.
+    fn pick_up(&self, meta: &Metadata, up: impl Fn(&Member) -> bool) -> Option<usize> {
+        let count = self.members.iter().filter(|m| up(m)).count();
+        if count == 0 {
+            return None;
+        }
+        Some(match &self.balancer {
+            Balancer::RoundRobin(next) => {
+                let step = next.fetch_add(1, Relaxed);
+                match &self.weights {
+                    None => self.nth_up(step % count, &up),
+                    Some(weights) => weights.scheduled_up(step, |i| self.is_up(i, &up)),
+                }
+            }
+            Balancer::Random => self.roll_up(&up),
+            Balancer::LeastRequest => self.lighter(self.roll_up(&up), self.roll_up(&up)),
+            Balancer::Hash(key) => match (meta.get(key), &self.weights) {
+                (Some(value), None) => self.rendezvous(&value.to_string(), &up),
+                (Some(value), Some(_)) => self.weighted_rendezvous(&value.to_string(), &up),
+                (None, _) => self.roll_up(&up),
+            },
+        })
+    }
+
+    /// Whether member `i` exists and `up` accepts it.
+    fn is_up(&self, i: usize, up: impl Fn(&Member) -> bool) -> bool {
+        self.members.get(i).is_some_and(up)
+    }
+
+    /// The index of the `k`-th member `up` accepts.
+    fn nth_up(&self, k: usize, up: impl Fn(&Member) -> bool) -> usize {
+        let mut accepted = self.members.iter().enumerate().filter(|(_, m)| up(m));
+        accepted.nth(k).map_or(0, |(i, _)| i)
+    }
+
+    /// A member `up` accepts, drawn with probability proportional to its weight.
+    fn roll_up(&self, up: impl Fn(&Member) -> bool) -> usize {
+        let total: u64 = self
+            .members
+            .iter()
+            .filter(|m| up(m))
+            .map(|m| u64::from(m.weight))
+            .sum();
+        let mut roll = fastrand::u64(0..total.max(1));
+        for (i, m) in self.members.iter().enumerate().filter(|(_, m)| up(m)) {
+            let weight = u64::from(m.weight);
+            if roll < weight {
+                return i;
+            }
+            roll -= weight;
+        }
+        self.nth_up(0, up)
     }
 
     /// The balancers when weights differ: each endpoint's share follows its weight.
@@ -184,7 +280,7 @@ impl Cluster {
             Balancer::Random => weights.roll(),
             Balancer::LeastRequest => self.lighter(weights.roll(), weights.roll()),
             Balancer::Hash(key) => match meta.get(key) {
-                Some(value) => self.weighted_rendezvous(&value.to_string()),
+                Some(value) => self.weighted_rendezvous(&value.to_string(), |_| true),
                 None => weights.roll(),
             },
         }
@@ -208,21 +304,21 @@ impl Cluster {
         }
     }
 
-    /// The endpoint with the highest hash of (key, address): stable as endpoints come and go.
-    fn rendezvous(&self, key: &str) -> usize {
-        (0..self.members.len())
-            .max_by_key(|i| {
-                self.members
-                    .get(*i)
-                    .map_or(0, |m| key_hash(key, &m.endpoint.address))
-            })
-            .unwrap_or(0)
+    /// Of the members `up` accepts, the one with the highest hash of (key, address): stable
+    /// as endpoints come and go (or are ejected and return).
+    fn rendezvous(&self, key: &str, up: impl Fn(&Member) -> bool) -> usize {
+        self.members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| up(m))
+            .max_by_key(|(_, m)| key_hash(key, &m.endpoint.address))
+            .map_or(0, |(i, _)| i)
     }
 
     /// Weighted rendezvous: the highest `weight / -ln(u)`, with `u` in (0, 1) from the
     /// (key, address) hash, wins; a key still sticks to one endpoint, and each endpoint
-    /// wins a share of keys proportional to its weight.
-    fn weighted_rendezvous(&self, key: &str) -> usize {
+    /// wins a share of keys proportional to its weight. Only members `up` accepts compete.
+    fn weighted_rendezvous(&self, key: &str, up: impl Fn(&Member) -> bool) -> usize {
         let score = |m: &Member| {
             let u = unit_interval(key_hash(key, &m.endpoint.address));
             f64::from(m.weight) / -u.ln()
@@ -230,6 +326,7 @@ impl Cluster {
         self.members
             .iter()
             .enumerate()
+            .filter(|(_, m)| up(m))
             .map(|(i, m)| (i, score(m)))
             .max_by(|(_, x), (_, y)| x.total_cmp(y))
             .map_or(0, |(i, _)| i)
@@ -293,6 +390,17 @@ impl Weights {
         let total = self.cumulative.last().copied().unwrap_or(0);
         let roll = fastrand::u64(0..total.max(1));
         self.cumulative.partition_point(|sum| *sum <= roll)
+    }
+
+    /// The member at round-robin step `step`, or at the first later step whose member `up`
+    /// accepts: an ejected member's turns go to whoever follows it in the schedule.
+    fn scheduled_up(&self, step: usize, up: impl Fn(usize) -> bool) -> usize {
+        let len = self.schedule.len();
+        (0..len)
+            .filter_map(|d| self.schedule.get(step.wrapping_add(d) % len))
+            .copied()
+            .find(|i| up(*i))
+            .unwrap_or(0)
     }
 
     /// The member at round-robin step `step`: the schedule repeats.
@@ -366,6 +474,10 @@ fn first_max(values: &[i64]) -> usize {
 mod tests {
     use bytestring::ByteString;
 
+    use std::time::Duration;
+
+    use super::super::metrics::Metrics;
+    use super::super::outlier::Policy;
     use super::super::stub;
     use super::*;
     use crate::metadata::Value;
@@ -377,7 +489,7 @@ mod tests {
             .enumerate()
             .map(|(i, w)| (stub::endpoint(&format!("10.0.0.{i}:9000")), *w))
             .collect();
-        Cluster::new("test".into(), members, balancer)
+        Cluster::new("test".into(), members, balancer, None)
     }
 
     fn round_robin() -> Balancer {
@@ -466,7 +578,7 @@ mod tests {
         let c = cluster(&[1, 4], Balancer::LeastRequest);
         let busy = |n: usize| -> Vec<Active> {
             (0..n)
-                .map(|_| Active::new(c.members[1].endpoint.clone()))
+                .map(|_| Active::new(c.members[1].endpoint.clone(), 1))
                 .collect()
         };
         // Idle at weight 1 costs 1; 2 in flight at weight 4 cost 3/4: the heavier wins.
@@ -487,7 +599,7 @@ mod tests {
         fastrand::seed(11);
         let c = cluster(&[1, 4], Balancer::LeastRequest);
         let _held: Vec<Active> = (0..2)
-            .map(|_| Active::new(c.members[1].endpoint.clone()))
+            .map(|_| Active::new(c.members[1].endpoint.clone(), 1))
             .collect();
         // The light endpoint only wins when both weighted rolls land on it: p = 1/25.
         // Binomial(2000, 0.04): mean 80, sd 8.8.
@@ -507,9 +619,9 @@ mod tests {
         let fewer = cluster(&[1, 3], Balancer::Hash("user".into()));
         for i in 0..1000 {
             let key = format!("user-{i}");
-            let before = c.weighted_rendezvous(&key);
+            let before = c.weighted_rendezvous(&key, |_| true);
             if before != 2 {
-                assert_eq!(fewer.weighted_rendezvous(&key), before, "{key}");
+                assert_eq!(fewer.weighted_rendezvous(&key, |_| true), before, "{key}");
             }
         }
     }
@@ -519,12 +631,113 @@ mod tests {
         let c = cluster(&[1, 3], Balancer::Hash("user".into()));
         let n = 10_000;
         let first = (0..n)
-            .filter(|i| c.weighted_rendezvous(&format!("user-{i}")) == 0)
+            .filter(|i| c.weighted_rendezvous(&format!("user-{i}"), |_| true) == 0)
             .count();
         // Shares of 1/4 and 3/4: Binomial(10000, 0.25) bounds, 5 sd either side.
         assert!(
             (2283..=2717).contains(&first),
             "weight 1 won {first} of {n} keys"
         );
+    }
+
+    /// `cluster(weights, balancer)` with a detector that ejects at a member's first gateway
+    /// error, for 30s, with no bound on how many members are out.
+    fn watched(weights: &[u32], balancer: Balancer) -> Cluster {
+        let policy = Policy {
+            consecutive_gateway: 1,
+            consecutive_5xx: 0,
+            base_ejection: Duration::from_secs(30),
+            max_ejection_percent: 100,
+        };
+        let detector = Detector::new(policy, Arc::new(Metrics::default()));
+        let c = cluster(weights, balancer);
+        let members = members_of(&c);
+        Cluster::new(c.name, members, c.balancer, Some(detector))
+    }
+
+    /// The `(endpoint, weight)` pairs of `c`.
+    fn members_of(c: &Cluster) -> Vec<(Arc<Endpoint>, u32)> {
+        c.members
+            .iter()
+            .map(|m| (m.endpoint.clone(), m.weight))
+            .collect()
+    }
+
+    /// Every balancer kind; `Hash` on a key the test metadata lacks picks by weight at random.
+    fn every_balancer() -> [(&'static str, Balancer); 4] {
+        [
+            ("round robin", round_robin()),
+            ("random", Balancer::Random),
+            ("least request", Balancer::LeastRequest),
+            ("hash without key", Balancer::Hash("user".into())),
+        ]
+    }
+
+    #[test]
+    fn every_balancer_skips_ejected_members() {
+        fastrand::seed(3);
+        for weights in [[1, 1, 1], [1, 2, 3]] {
+            for (name, balancer) in every_balancer() {
+                let c = watched(&weights, balancer);
+                c.report(0, Outcome::GatewayError);
+                c.report(2, Outcome::GatewayError);
+                assert_eq!(counts(&c, 200), [0, 200, 0], "{name} {weights:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_balancer_falls_back_to_all_when_all_are_ejected() {
+        fastrand::seed(5);
+        for weights in [[1, 1, 1], [1, 2, 3]] {
+            for (name, balancer) in every_balancer() {
+                let c = watched(&weights, balancer);
+                (0..3).for_each(|i| c.report(i, Outcome::GatewayError));
+                // Each member's share is at least 1/6: none is missed in 300 picks but by
+                // a chance under 1e-23.
+                let counts = counts(&c, 300);
+                assert!(
+                    counts.iter().all(|n| *n > 0),
+                    "{name} {weights:?}: {counts:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn round_robin_shares_an_ejected_member_s_turns() {
+        let c = watched(&[1, 1, 1], round_robin());
+        c.report(0, Outcome::GatewayError);
+        assert_eq!(counts(&c, 200), [0, 100, 100]);
+        let c = watched(&[5, 1, 1], round_robin());
+        c.report(0, Outcome::GatewayError);
+        let counts = counts(&c, 70);
+        assert_eq!(counts[0], 0);
+        assert_eq!(counts[1] + counts[2], 70);
+    }
+
+    #[test]
+    fn hash_keys_move_only_off_an_ejected_member() {
+        for weights in [[1, 1, 1], [1, 2, 3]] {
+            let c = watched(&weights, Balancer::Hash("user".into()));
+            let pick = |key: &str| {
+                let mut meta = Metadata::default();
+                meta.properties
+                    .push(ByteString::from("user"), Value::from(ByteString::from(key)));
+                c.pick(&meta).unwrap()
+            };
+            let keys: Vec<String> = (0..200).map(|i| format!("user-{i}")).collect();
+            let before: Vec<usize> = keys.iter().map(|k| pick(k)).collect();
+            let gone = before[0];
+            c.report(gone, Outcome::GatewayError);
+            for (key, was) in keys.iter().zip(before) {
+                let now = pick(key);
+                if was == gone {
+                    assert_ne!(now, gone, "{key} stayed on the ejected member");
+                } else {
+                    assert_eq!(now, was, "{key} moved though its member is up");
+                }
+            }
+        }
     }
 }

@@ -18,6 +18,7 @@ use super::context::{Settings, Shared};
 use super::limit::RateLimiter;
 use super::listener::ListenerCtx;
 use super::metrics::{Metrics, RouteSet};
+use super::outlier::{Detector, Policy};
 use super::pool::Pool;
 use super::route::{Matcher, Route, Router, Target, Weighted, to_mutation};
 
@@ -452,13 +453,22 @@ impl Builder<'_> {
             .and_then(|s| s.traffic_policy.as_ref())
             .or_else(|| rule.and_then(|r| r.object.spec.traffic_policy.as_ref()))
             .and_then(|p| p.load_balancer.as_ref());
+        // Field by field, as Istio merges a subset's policy over the host's.
+        let outlier = subset
+            .and_then(|s| s.traffic_policy.as_ref())
+            .and_then(|p| p.outlier_detection.as_ref())
+            .or_else(|| {
+                rule.and_then(|r| r.object.spec.traffic_policy.as_ref())
+                    .and_then(|p| p.outlier_detection.as_ref())
+            })
+            .map(|od| Detector::new(Policy::new(od), self.shared.metrics.clone()));
         let selector = subset.map(|s| &s.labels);
         let members = endpoint_addresses(mesh, entry, sport, selector)
             .into_iter()
             .map(|(address, weight)| (self.endpoint(address, codec, max_frame), weight))
             .collect();
         let name = format!("{}|{}|{port}", d.host, d.subset.as_deref().unwrap_or(""));
-        Ok(Cluster::new(name.into(), members, balancer(lb)))
+        Ok(Cluster::new(name.into(), members, balancer(lb), outlier))
     }
 
     fn endpoint(

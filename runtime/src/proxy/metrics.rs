@@ -217,6 +217,8 @@ pub struct Metrics {
     pub upstream_connect_failures: AtomicU64,
     /// Upstream connections closed after `upstreamIdleTimeout` with nothing in flight.
     pub upstream_idle_closed: AtomicU64,
+    /// Endpoints ejected from a cluster by outlier detection.
+    pub outlier_ejections: AtomicU64,
     /// Per-route counters in build order; set once, since configuration fixes the routes.
     routes: OnceLock<Vec<Arc<RouteMetrics>>>,
 }
@@ -333,6 +335,12 @@ impl Metrics {
             "mproto_upstream_idle_closed_total",
             "Upstream connections closed for idling.",
             &self.upstream_idle_closed,
+        );
+        counter(
+            &mut out,
+            "mproto_outlier_ejections_total",
+            "Endpoints ejected from a cluster by outlier detection.",
+            &self.outlier_ejections,
         );
         gauge(
             &mut out,

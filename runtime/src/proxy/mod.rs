@@ -39,6 +39,7 @@ mod io;
 mod limit;
 mod listener;
 mod metrics;
+mod outlier;
 mod pool;
 mod request;
 mod route;

@@ -17,6 +17,7 @@ use super::balance::Cluster;
 use super::io::Parts;
 use super::listener::ListenerCtx;
 use super::metrics::Status;
+use super::outlier::Outcome;
 use super::pool::Response;
 use super::route::{Route, Target};
 
@@ -155,19 +156,26 @@ async fn call<'a>(
 ) -> Result<(Response, &'a Route), ReplyError> {
     let (route, cluster) = select(ctx, meta, matched)?;
     mirror(ctx, route, frame, meta);
+    // The member that got a connection, for outlier detection; connect failures are
+    // reported by `connect` itself, per endpoint tried.
+    let mut member = None;
     let exchange = async {
         let (active, conn) = cluster.connect(meta).await?;
         log.upstream = Some(active.address().clone());
+        member = Some(active.member);
         conn.call(frame, &route.request_mutation).await
     };
-    match tokio::time::timeout(route.timeout, exchange).await {
-        Ok(Ok(response)) => Ok((response, route)),
-        Ok(Err(e)) => Err(e),
+    let result = match tokio::time::timeout(route.timeout, exchange).await {
+        Ok(result) => result,
         Err(_) => {
             let msg = format!("upstream did not answer within {:?}", route.timeout);
             Err(ReplyError::new(ErrorKind::Timeout, msg))
         }
+    };
+    if let (Some(i), Some(outcome)) = (member, Outcome::of(&result)) {
+        cluster.report(i, outcome);
     }
+    result.map(|response| (response, route))
 }
 
 /// Copies the request to the route's mirror, if it rolls one; never waits for it.

@@ -67,6 +67,8 @@ pub enum Mode {
     Close,
     /// Answers with a frame of an unknown kind.
     Garbage,
+    /// Answers each request with an error-kind reply (response status `Error`).
+    Fail,
 }
 
 /// An upstream test server on 127.0.0.1.
@@ -196,6 +198,11 @@ async fn serve_upstream(
             }
             Mode::Hold(_) => write(&wr, &reply_to(&req, &name)).await,
             Mode::Close => return false,
+            Mode::Fail => {
+                let mut failed = reply_to(&req, &name);
+                failed.kind = codec::ERROR;
+                write(&wr, &failed).await;
+            }
             Mode::Garbage => {
                 let mut bad = reply_to(&req, &name);
                 bad.kind = 99;
