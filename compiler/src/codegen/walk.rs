@@ -109,7 +109,7 @@ impl Gen<'_> {
             let n = Self::run_len(run);
             out.extend(quote! {
                 let run_start = w.pos();
-                let ::core::option::Option::Some(#pat) = w.chunk::<#n>() else {
+                let ::core::option::Option::Some(&#pat) = w.chunk::<#n>() else {
                     let mut each = w0;
                     let walked = Self::walk_each(&mut each);
                     *w = each;

@@ -63,15 +63,17 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Reads `N` bytes and advances past them, or `None` (and no move) when the buffer
-    /// holds fewer: generated walks read a run of fixed-size fields as one chunk this
-    /// way, and fall back to field-by-field reads when it is missing.
+    /// Borrows the next `N` bytes and advances past them, or `None` (and no move) when
+    /// the buffer holds fewer: generated walks read a run of fixed-size fields as one
+    /// chunk this way, and fall back to field-by-field reads when it is missing.
+    /// A reference, not a copy: fields are then loaded straight from the buffer, where a
+    /// copied array is packed into a register and taken apart again with shifts.
     #[inline]
-    pub fn chunk<const N: usize>(&mut self) -> Option<[u8; N]> {
+    pub fn chunk<const N: usize>(&mut self) -> Option<&'a [u8; N]> {
         let start = usize::try_from(self.pos).ok()?;
         let bytes = self.buf.get(start..)?.first_chunk::<N>()?;
         self.pos += N as u64;
-        Some(*bytes)
+        Some(bytes)
     }
 
     /// Reads one byte.
