@@ -70,6 +70,9 @@ impl<'a> Reader<'a> {
         DecodeError::new(self.pos, kind)
     }
 
+    // Inline so that a reader never has its address taken for an error: a reader
+    // that escapes is kept in memory, stored on every decode.
+    #[inline]
     fn truncated(&self, needed: u64) -> DecodeError {
         self.error(DecodeErrorKind::Truncated {
             needed,
