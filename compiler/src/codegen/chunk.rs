@@ -36,6 +36,16 @@ impl Run {
     pub fn offset(&self, i: usize) -> u64 {
         self.offsets.get(i - self.first).copied().unwrap_or(0)
     }
+
+    /// The size of field `i` (which lies in the run) in bytes.
+    pub fn size_of(&self, i: usize) -> u64 {
+        let next = if i + 1 < self.end {
+            self.offset(i + 1)
+        } else {
+            self.size
+        };
+        next - self.offset(i)
+    }
 }
 
 impl Gen<'_> {

@@ -1,9 +1,10 @@
 //! Owned types: what users build and encode, with derived fields computed.
 
-use proc_macro2::TokenStream;
-use quote::quote;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
 
 use super::Gen;
+use super::chunk::Run;
 use super::expr::{Ctx, Scope};
 use super::names::{
     docs, docs_or, endian_of, field_name, ident, int_ty, lit_usize, local, max_of, to_bytes_method,
@@ -317,10 +318,18 @@ impl Gen<'_> {
             }
         }
         stmts.extend(self.derive_values(id, s, &sc));
-        for i in 0..s.fields.len() {
+        let runs = self.runs(s, false);
+        let mut i = 0;
+        while i < s.fields.len() {
+            if let Some(run) = runs.iter().find(|r| r.first == i) {
+                stmts.push(self.write_run(s, run, &quote!(out), &sc));
+                i = run.end;
+                continue;
+            }
             let fname = field_name(s, i);
             stmts.push(quote!(*at = #fname;));
             stmts.push(self.write_field(id, s, i, &quote!(out), &sc));
+            i += 1;
         }
         quote! {
             #(#stmts)*
@@ -459,6 +468,106 @@ impl Gen<'_> {
     }
 
     /// Writes one field: its constant, or its value with checks.
+    /// Writes a run of fixed-size fields (see `chunk.rs`) with one `write_slice`: each
+    /// field's bytes are computed (and checked) in order, then written together, as a
+    /// hand-written encoder fills one header array instead of growing its buffer per field.
+    fn write_run(&self, s: &Struct, run: &Run, sink: &TokenStream, sc: &Scope<'_>) -> TokenStream {
+        let mut stmts = Vec::new();
+        let mut bytes = Vec::new();
+        for i in run.first..run.end {
+            let f = &s.fields[i];
+            let fname = field_name(s, i);
+            stmts.push(quote!(*at = #fname;));
+            let l = local(s, i);
+            stmts.push(self.constraint_check(f, &quote!(#l), sc));
+            let n = run.size_of(i);
+            let names: Vec<Ident> = (0..n).map(|k| format_ident!("w{}_{}", i, k)).collect();
+            let value = self.field_bytes(s, i, sc);
+            stmts.push(quote!(let [#(#names),*] = #value;));
+            bytes.extend(names);
+        }
+        quote! {
+            #(#stmts)*
+            #sink.write_slice(&[#(#bytes),*]);
+        }
+    }
+
+    /// The bytes of fixed-size field `i` (one a run may hold), as an array expression.
+    fn field_bytes(&self, s: &Struct, i: usize, sc: &Scope<'_>) -> TokenStream {
+        let f = &s.fields[i];
+        let (v, by_ref) = match &f.value {
+            FieldValue::Const(c) => (self.const_value(f, c), false),
+            _ => {
+                let l = local(s, i);
+                (quote!(#l), sc.refs.get(i).copied().unwrap_or(false))
+            }
+        };
+        self.scalar_bytes(&f.ty, &v, by_ref)
+            .unwrap_or_else(|| quote!(compile_error!("not a fixed-size scalar")))
+    }
+
+    /// The bytes of a fixed-size scalar (`v`, a reference to it when `by_ref`) as an
+    /// array expression; `None` for any other type.
+    pub(super) fn scalar_bytes(
+        &self,
+        ty: &Type,
+        v: &TokenStream,
+        by_ref: bool,
+    ) -> Option<TokenStream> {
+        // `val` is the value of a Copy scalar; `recv` the same as a method receiver.
+        let (val, recv) = if by_ref {
+            (quote!(*#v), quote!((*#v)))
+        } else {
+            (v.clone(), v.clone())
+        };
+        Some(match &ty.kind {
+            Ty::Int(it) => {
+                let m = to_bytes_method(endian_of(self.schema, it.endian));
+                quote!(#recv.#m())
+            }
+            Ty::Float { endian, .. } => {
+                let m = to_bytes_method(endian_of(self.schema, *endian));
+                quote!(#recv.#m())
+            }
+            Ty::Bool => quote!([u8::from(#val)]),
+            Ty::Pad(n) => {
+                let n = lit_usize(*n);
+                quote!([0u8; #n])
+            }
+            Ty::Named(id) => match &self.schema.ty(*id).kind {
+                TypeKind::Enum(e) => {
+                    let m = to_bytes_method(endian_of(self.schema, e.repr.endian));
+                    quote!(#v.to_raw().#m())
+                }
+                TypeKind::Bits(b) => {
+                    let m = to_bytes_method(endian_of(self.schema, b.repr.endian));
+                    quote!(#v.to_raw()?.#m())
+                }
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+
+    /// Rejects a value that breaks the field's `where` constraint (nothing without one).
+    fn constraint_check(
+        &self,
+        f: &crate::ir::Field,
+        v: &TokenStream,
+        sc: &Scope<'_>,
+    ) -> TokenStream {
+        let Some(c) = &f.constraint else {
+            return quote!();
+        };
+        let e = self.expr(c, sc);
+        let rule = &c.text;
+        quote! {
+            if #e != ::core::option::Option::Some(true) {
+                return ::core::result::Result::Err(__mp::EncodeError::new(__mp::EncodeErrorKind::Constraint { rule: #rule, found: __mp::render(&#v) }));
+            }
+        }
+    }
+
     fn write_field(
         &self,
         id: TypeId,
@@ -484,16 +593,7 @@ impl Gen<'_> {
         let l = local(s, i);
         let by_ref = sc.refs.get(i).copied().unwrap_or(false);
         let v = quote!(#l);
-        let mut out = TokenStream::new();
-        if let Some(c) = &f.constraint {
-            let e = self.expr(c, sc);
-            let rule = &c.text;
-            out.extend(quote! {
-                if #e != ::core::option::Option::Some(true) {
-                    return ::core::result::Result::Err(__mp::EncodeError::new(__mp::EncodeErrorKind::Constraint { rule: #rule, found: __mp::render(&#v) }));
-                }
-            });
-        }
+        let mut out = self.constraint_check(f, &v, sc);
         match &f.condition {
             None => out.extend(self.write_ty(&f.ty, v, by_ref, &base, sink, sc)),
             Some(c) => {
@@ -538,43 +638,27 @@ impl Gen<'_> {
             let inner = self.write_ty(ty, quote!(value_ref), true, base, sink, sc);
             return quote!({ let value_ref = &#v; #inner });
         }
-        // `val` is the value of a Copy scalar; `recv` the same as a method receiver.
-        let (val, recv) = if by_ref {
-            (quote!(*#v), quote!((*#v)))
-        } else {
-            (v.clone(), v.clone())
-        };
+        if let Some(bytes) = self.scalar_bytes(ty, &v, by_ref) {
+            return quote!(#sink.write_slice(&#bytes););
+        }
+        let val = if by_ref { quote!(*#v) } else { v.clone() };
         match &ty.kind {
-            Ty::Int(i) => {
-                let m = to_bytes_method(endian_of(self.schema, i.endian));
-                quote!(#sink.write_slice(&#recv.#m());)
-            }
-            Ty::Float { endian, .. } => {
-                let m = to_bytes_method(endian_of(self.schema, *endian));
-                quote!(#sink.write_slice(&#recv.#m());)
-            }
-            Ty::Bool => quote!(#sink.write_slice(&[u8::from(#val)]);),
             Ty::Varint => quote!(__mp::put_varint(#sink, #val);),
             Ty::Zigzag => quote!(__mp::put_varint(#sink, __mp::zigzag(#val));),
             Ty::Bytes { text, len } => self.write_bytes(ty, *text, len, v, sink, sc),
             Ty::List { .. } | Ty::KvList { .. } => self.write_list(ty, v, base, sink, sc),
             Ty::Named(id) => match &self.schema.ty(*id).kind {
                 TypeKind::Struct(_) => quote!(#v.write(#sink, base)?;),
-                TypeKind::Bits(_) => quote!(#v.write(#sink)?;),
-                TypeKind::Enum(e) => {
-                    let m = to_bytes_method(endian_of(self.schema, e.repr.endian));
-                    quote!(#sink.write_slice(&#v.to_raw().#m());)
-                }
                 TypeKind::Extern(x) => {
                     let encode = self.extern_item(x, quote!(encode_to(#v, #sink)));
                     quote!(#encode?;)
                 }
+                // Written by `scalar_bytes` above.
+                TypeKind::Enum(_) | TypeKind::Bits(_) => quote!(),
             },
             Ty::Union(u) => self.write_union(u, v, base, sink, sc),
-            Ty::Pad(n) => {
-                let n = lit_usize(*n);
-                quote!(for _ in 0..#n { #sink.write_slice(&[0]); })
-            }
+            // Written by `scalar_bytes` above.
+            Ty::Int(_) | Ty::Float { .. } | Ty::Bool | Ty::Pad(_) => quote!(),
             Ty::Align(n) => {
                 let n = lit_usize(*n);
                 quote!(for _ in 0..__mp::padding_to(#sink.position().saturating_sub(base), #n) { #sink.write_slice(&[0]); })

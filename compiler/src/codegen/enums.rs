@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::Gen;
-use super::names::{docs, docs_or, endian_of, ident, int_rust, lit, read_method, to_bytes_method};
+use super::names::{docs, docs_or, endian_of, ident, int_rust, lit, read_method};
 use crate::ir::{BitTy, Bits, Enum, TypeId, TypeKind};
 
 impl Gen<'_> {
@@ -219,7 +219,6 @@ impl Gen<'_> {
         let pack = self.bits_pack(b, &raw);
         let endian = endian_of(self.schema, b.repr.endian);
         let read = read_method('u', b.repr.bits, endian);
-        let to_bytes = to_bytes_method(endian);
         let def = self.declare(
             id,
             quote! {
@@ -260,11 +259,6 @@ impl Gen<'_> {
                     Self::from_raw(raw).map_err(|(_, kind)| w.error(kind))
                 }
 
-                #[doc(hidden)]
-                pub fn write<S: __mp::Sink + ?Sized>(&self, out: &mut S) -> ::core::result::Result<(), __mp::EncodeError> {
-                    out.write_slice(&self.to_raw()?.#to_bytes());
-                    ::core::result::Result::Ok(())
-                }
             }
         }
     }

@@ -9,7 +9,7 @@ use super::Gen;
 use super::names::{endian_of, field_name, ident, int_ty, lit_usize, max_of, to_bytes_method};
 use crate::check::{Derive, Measure};
 use crate::ir::visit::const_int;
-use crate::ir::{ExprKind, FieldRef, FieldValue, Len, Prefix, Struct, Ty, Type, TypeId, TypeKind};
+use crate::ir::{ExprKind, FieldRef, FieldValue, Len, Prefix, Struct, Ty, Type, TypeId};
 
 impl Gen<'_> {
     /// The body of `encode_mutated` for frames simple enough to rewrite from the view.
@@ -443,26 +443,12 @@ impl Gen<'_> {
     }
 
     pub(super) fn copy_ty(&self, ty: &Type, v: TokenStream) -> Option<TokenStream> {
+        if let Some(bytes) = self.scalar_bytes(ty, &v, false) {
+            return Some(quote!(out.write_slice(&#bytes);));
+        }
         Some(match &ty.kind {
-            Ty::Int(i) => {
-                let m = to_bytes_method(endian_of(self.schema, i.endian));
-                quote!(out.write_slice(&#v.#m());)
-            }
-            Ty::Float { endian, .. } => {
-                let m = to_bytes_method(endian_of(self.schema, *endian));
-                quote!(out.write_slice(&#v.#m());)
-            }
-            Ty::Bool => quote!(out.write_slice(&[u8::from(#v)]);),
             Ty::Varint => quote!(__mp::put_varint(out, #v);),
             Ty::Zigzag => quote!(__mp::put_varint(out, __mp::zigzag(#v));),
-            Ty::Named(id) => match &self.schema.ty(*id).kind {
-                TypeKind::Enum(e) => {
-                    let m = to_bytes_method(endian_of(self.schema, e.repr.endian));
-                    quote!(out.write_slice(&#v.to_raw().#m());)
-                }
-                TypeKind::Bits(_) => quote!(#v.write(out)?;),
-                _ => return None,
-            },
             Ty::Bytes { text, len } => {
                 let bytes = if *text {
                     quote!(#v.as_bytes())

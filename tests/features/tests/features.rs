@@ -251,6 +251,39 @@ fn encode_refuses_inconsistent_values() {
     assert_eq!(e.path().to_string(), "sizes");
 }
 
+/// Fields of a fixed-size run are written together (`encode.rs`, `write_run`): a value
+/// refused in the middle of a run still names its field, and no byte of the run is written.
+#[test]
+fn a_refused_value_inside_a_written_run_names_its_field() {
+    let level = Message {
+        priority: Priority {
+            urgent: true,
+            level: 9,
+        },
+        ..sample()
+    };
+    let e = level.to_bytes().unwrap_err();
+    assert!(
+        matches!(e.kind(), EncodeErrorKind::OutOfRange { value: 9, max: 7 }),
+        "{e}"
+    );
+    assert_eq!(e.path().to_string(), "priority.level");
+    let mut out = Encoded::new();
+    assert!(level.encode(&mut out).is_err());
+    assert!(out.is_empty(), "nothing of the refused run is written");
+
+    let version = Message {
+        version: 3,
+        ..sample()
+    };
+    let e = version.to_bytes().unwrap_err();
+    assert!(
+        matches!(e.kind(), EncodeErrorKind::Constraint { .. }),
+        "{e}"
+    );
+    assert_eq!(e.path().to_string(), "version");
+}
+
 #[test]
 fn metadata_replies_and_properties() {
     let msg = Message {
