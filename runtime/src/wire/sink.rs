@@ -154,7 +154,10 @@ pub struct Encoded {
     copied: Vec<u8>,
     /// Each shared segment, after the copied bytes up to the offset it is paired with.
     shared: Vec<(usize, Bytes)>,
-    len: usize,
+    /// The shared segments' total length. Copied bytes are counted by `copied` alone,
+    /// so that a copy updates one length, not two (each is a store that the next write
+    /// must load again).
+    shared_len: usize,
 }
 
 impl Encoded {
@@ -178,19 +181,19 @@ impl Encoded {
     pub fn clear(&mut self) {
         self.copied.clear();
         self.shared.clear();
-        self.len = 0;
+        self.shared_len = 0;
     }
 
     /// Total length in bytes.
     #[inline]
     pub fn len(&self) -> usize {
-        self.len
+        self.copied.len() + self.shared_len
     }
 
     /// True when nothing was written.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The frame as segments, in order, ready for a vectored write.
@@ -220,7 +223,7 @@ impl Encoded {
         if self.shared.is_empty() {
             return Bytes::copy_from_slice(&self.copied);
         }
-        let mut out = BytesMut::with_capacity(self.len);
+        let mut out = BytesMut::with_capacity(self.len());
         let mut at = 0;
         for (until, segment) in &self.shared {
             out.extend_from_slice(&self.copied[at..*until]);
@@ -242,7 +245,6 @@ impl Sink for Encoded {
     #[inline]
     fn write_slice(&mut self, src: &[u8]) {
         self.copied.extend_from_slice(src);
-        self.len += src.len();
     }
 
     #[inline]
@@ -260,13 +262,13 @@ impl Sink for Encoded {
             self.write_slice(&src);
             return;
         }
-        self.len += src.len();
+        self.shared_len += src.len();
         self.shared.push((self.copied.len(), src));
     }
 
     #[inline]
     fn position(&self) -> usize {
-        self.len
+        self.len()
     }
 }
 
