@@ -240,6 +240,7 @@ impl Gen<'_> {
                 }
 
                 /// Packs the members into the raw integer, failing if one does not fit its bits.
+                #[inline]
                 pub fn to_raw(self) -> ::core::result::Result<#raw, __mp::EncodeError> {
                     #pack
                 }
