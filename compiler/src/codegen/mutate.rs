@@ -2,14 +2,18 @@
 //! from the frame, the mutated key/value list is streamed with the changes applied,
 //! and the lengths that depend on it are recomputed. No owned value is built.
 
-use proc_macro2::TokenStream;
-use quote::quote;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
 
 use super::Gen;
 use super::names::{endian_of, field_name, ident, int_ty, lit_usize, max_of, to_bytes_method};
 use crate::check::{Derive, Measure};
 use crate::ir::visit::const_int;
 use crate::ir::{ExprKind, FieldRef, FieldValue, Len, Prefix, Struct, Ty, Type, TypeId};
+
+/// The longest head before a request id that the patch writes as one array (one local
+/// per byte, like a chunk read).
+const MAX_PATCH_HEAD: u64 = 64;
 
 impl Gen<'_> {
     /// The body of `encode_mutated` for frames simple enough to rewrite from the view.
@@ -204,6 +208,9 @@ impl Gen<'_> {
             }
         }
         let needs_view = !sizes.is_empty();
+        if !needs_view && fixed <= MAX_PATCH_HEAD {
+            return Some((self.fixed_id_patch(it, fixed), false));
+        }
         let mut terms: Vec<TokenStream> = Vec::new();
         if fixed > 0 || sizes.is_empty() {
             let fixed = proc_macro2::Literal::u64_unsuffixed(fixed);
@@ -226,6 +233,30 @@ impl Gen<'_> {
             }
         };
         Some((patch, needs_view))
+    }
+
+    /// The request-id patch for an id at a constant offset: the bytes before it and the
+    /// new id are written as one array, as a hand-written re-encoder writes its header.
+    fn fixed_id_patch(&self, it: &crate::ir::IntTy, off: u64) -> TokenStream {
+        let n = usize::from(it.bits / 8);
+        let (t, max) = (int_ty(it), max_of(it.bits, it.signed));
+        let m = to_bytes_method(endian_of(self.schema, it.endian));
+        let off_lit = lit_usize(off);
+        let head: Vec<Ident> = (0..off).map(|k| format_ident!("h{}", k)).collect();
+        let id: Vec<Ident> = (0..n).map(|k| format_ident!("i{}", k)).collect();
+        quote! {
+            if let (true, ::core::option::Option::Some(id), ::core::option::Option::Some(&[#(#head),*]), ::core::option::Option::Some(rest)) = (
+                mutation.properties.is_empty(),
+                mutation.request_id,
+                frame.first_chunk::<#off_lit>(),
+                frame.get(#off_lit + #n..),
+            ) {
+                let [#(#id),*] = __mp::eval::fit::<#t>(i128::from(id), #max)?.#m();
+                out.write_slice(&[#(#head,)* #(#id),*]);
+                __mp::write_part(out, frame, rest);
+                return ::core::result::Result::Ok(());
+            }
+        }
     }
 
     /// A field's encoded size, from the decoded view.
