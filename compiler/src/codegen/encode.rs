@@ -467,7 +467,6 @@ impl Gen<'_> {
         }
     }
 
-    /// Writes one field: its constant, or its value with checks.
     /// Writes a run of fixed-size fields (see `chunk.rs`) with one `write_slice`: each
     /// field's bytes are computed (and checked) in order, then written together, as a
     /// hand-written encoder fills one header array instead of growing its buffer per field.
@@ -478,8 +477,11 @@ impl Gen<'_> {
             let f = &s.fields[i];
             let fname = field_name(s, i);
             stmts.push(quote!(*at = #fname;));
-            let l = local(s, i);
-            stmts.push(self.constraint_check(f, &quote!(#l), sc));
+            // As in `write_field`, a constant is written as declared, unchecked.
+            if !matches!(f.value, FieldValue::Const(_)) {
+                let l = local(s, i);
+                stmts.push(self.constraint_check(f, &quote!(#l), sc));
+            }
             let n = run.size_of(i);
             let names: Vec<Ident> = (0..n).map(|k| format_ident!("w{}_{}", i, k)).collect();
             let value = self.field_bytes(s, i, sc);
@@ -502,6 +504,7 @@ impl Gen<'_> {
                 (quote!(#l), sc.refs.get(i).copied().unwrap_or(false))
             }
         };
+        // A run holds only the types `scalar_bytes` writes (see `chunk_size`).
         self.scalar_bytes(&f.ty, &v, by_ref)
             .unwrap_or_else(|| quote!(compile_error!("not a fixed-size scalar")))
     }
@@ -568,6 +571,7 @@ impl Gen<'_> {
         }
     }
 
+    /// Writes one field: its constant, or its value with checks.
     fn write_field(
         &self,
         id: TypeId,
