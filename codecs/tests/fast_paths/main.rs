@@ -4,6 +4,7 @@
 
 mod chunked;
 mod deferred;
+mod id_patch;
 
 use bytes::Bytes;
 use mproto_codecs::awesomerpc;

@@ -32,6 +32,8 @@ impl Gen<'_> {
                 }
             },
         };
+        let mutable_list = matches!(md.and_then(|m| m.mutate.as_ref()),
+            Some((r, _)) if r.sub.is_empty() && self.in_owned(id, s, r.field));
         let props = match md.and_then(|m| m.mutate.as_ref()) {
             Some((r, _)) if r.sub.is_empty() && self.in_owned(id, s, r.field) => {
                 let n = ident(field_name(s, r.field));
@@ -48,19 +50,36 @@ impl Gen<'_> {
             },
         };
         let deferred = self.deferred_list(id, s).is_some();
-        let rest = match self.emit_view_rewrite(id, s, deferred) {
+        let rewrite = self.emit_view_rewrite(id, s, deferred);
+        // Without a list to mutate, the owned path after an id patch only runs for a
+        // mutation it refuses. It decodes the frame again, so that the patch's own decode
+        // keeps only what the patch reads: a view kept for the owned path was built in full
+        // before the patch (Dubbo re-encode twice as slow as the hand-tuned one).
+        let redecode = rewrite.is_none() && !view_patch.is_empty() && !mutable_list;
+        let rest = match rewrite {
             Some(body) => body,
-            None => quote! {
-                #[allow(unused_mut)]
-                let mut message = #message::from_ref(&view, frame);
-                #set_id
-                #props
-                message.encode(out)
-            },
+            None => {
+                let view_again = if redecode {
+                    quote!(let view = #view::decode(frame)?;)
+                } else {
+                    quote!()
+                };
+                quote! {
+                    #view_again
+                    #[allow(unused_mut)]
+                    let mut message = #message::from_ref(&view, frame);
+                    #set_id
+                    #props
+                    message.encode(out)
+                }
+            }
         };
         // A deferred rewrite decodes the frame itself; the id patch (which only runs
         // when no property changes) still decodes it first, fully checked.
         let decode = match (deferred, view_patch.is_empty()) {
+            (false, _) if redecode && !patch_reads_view => {
+                quote!(#view::decode(frame)?; #view_patch)
+            }
             (false, _) => quote!(let view = #view::decode(frame)?; #view_patch),
             (true, true) => quote!(),
             (true, false) => {
