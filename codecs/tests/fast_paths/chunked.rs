@@ -3,12 +3,11 @@
 //! reads answer, on valid frames, on every prefix of one and on damaged ones: the same
 //! values, the same `frame_len`, the same errors (offset, field path and kind).
 
-use bytes::Bytes;
 use mproto_codecs::{awesomerpc, dubbo, thrift};
 use mproto_runtime::__private::{DecodeError, FrameLen, Reader, Stop, Walk, conclude, eval};
 use proptest::prelude::*;
 
-use crate::{awesomerpc_message, variants};
+use crate::{awesomerpc_message, dubbo_message, thrift_message, variants};
 
 /// `decode`, one field at a time.
 fn decode_each<'a, T>(
@@ -99,12 +98,7 @@ proptest! {
         at in any::<usize>(),
         by in any::<u8>(),
     ) {
-        let message = dubbo::Message {
-            flags: dubbo::MessageFlags::from_raw(flags).unwrap(),
-            status: dubbo::Status::from_raw(status),
-            request_id,
-            body: Bytes::from(body),
-        };
+        let message = dubbo_message(flags, status, request_id, body);
         let bytes = encoded(|out| message.encode(out).unwrap());
         for buf in variants(&bytes, at, by) {
             check_dubbo(&buf)?;
@@ -120,12 +114,7 @@ proptest! {
         at in any::<usize>(),
         by in any::<u8>(),
     ) {
-        let message = thrift::Message {
-            kind: thrift::MessageKind::from_raw(kind).unwrap(),
-            name: name.into(),
-            seq_id,
-            body: Bytes::from(body),
-        };
+        let message = thrift_message(kind, name, seq_id, body);
         let bytes = encoded(|out| message.encode(out).unwrap());
         for buf in variants(&bytes, at, by) {
             check_thrift(&buf)?;

@@ -7,7 +7,9 @@ mod deferred;
 mod id_patch;
 
 use bytes::Bytes;
-use mproto_codecs::awesomerpc;
+use mproto_codecs::{awesomerpc, dubbo, thrift};
+use mproto_runtime::__private::Mutation;
+use proptest::prelude::*;
 
 /// Every prefix of `frame`, `frame` with byte `at` replaced by `by`, and `frame` with
 /// `by` appended.
@@ -48,4 +50,41 @@ fn awesomerpc_message(
         body: Bytes::from(body),
         ..Default::default()
     }
+}
+
+/// A Dubbo message from a raw flag byte and status.
+fn dubbo_message(flags: u8, status: u8, request_id: u64, body: Vec<u8>) -> dubbo::Message {
+    dubbo::Message {
+        flags: dubbo::MessageFlags::from_raw(flags).unwrap(),
+        status: dubbo::Status::from_raw(status),
+        request_id,
+        body: Bytes::from(body),
+    }
+}
+
+/// A Thrift call of a known kind (1 to 4).
+fn thrift_message(kind: u8, name: String, seq_id: u32, body: Vec<u8>) -> thrift::Message {
+    thrift::Message {
+        kind: thrift::MessageKind::from_raw(kind).unwrap(),
+        name: name.into(),
+        seq_id,
+        body: Bytes::from(body),
+    }
+}
+
+/// A mutation: maybe a request id (often one that fits 32 bits), and up to `props - 1`
+/// changes with keys from a small alphabet, so that they sometimes replace a header.
+fn mutation(props: std::ops::Range<usize>) -> impl Strategy<Value = Mutation> {
+    (
+        proptest::option::of(prop_oneof![any::<u32>().prop_map(u64::from), any::<u64>()]),
+        proptest::collection::vec(("[ab]{1,2}", "[a-z0-9é]{0,6}"), props),
+    )
+        .prop_map(|(id, changes)| {
+            let mut m = Mutation::new();
+            m.request_id = id;
+            for (k, v) in changes {
+                m = m.with(k, v);
+            }
+            m
+        })
 }
