@@ -168,11 +168,10 @@ impl Gen<'_> {
         }
     }
 
-    /// The body of `read_fields`; with `runs`, each run of fixed-size fields is read
+    /// The body of `read_fields`. With `runs`, each run of fixed-size fields is read
     /// as one chunk (see `chunk.rs`), starting over with `read_each` from the struct's
-    /// first byte (`p0`) when the window is too short for one.
-    /// The body of `read_fields`; with `defer`, the list field of that index is taken
-    /// unchecked (`List::deferred`), for `decode_deferred`.
+    /// first byte (`p0`) when the window is too short for one; with `defer`, the list
+    /// field of that index is taken unchecked (`List::deferred`), for `decode_deferred`.
     fn read_body(&self, id: TypeId, s: &Struct, runs: &[Run], defer: Option<usize>) -> TokenStream {
         let sc = Scope::of(Ctx::View, id, s, vec![false; s.fields.len()]);
         let positions = needed_positions(s);

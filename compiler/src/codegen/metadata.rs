@@ -242,37 +242,22 @@ impl Gen<'_> {
                 };
                 let (k, kf) = key_text(key, quote!(k));
                 let (v, vf) = type_value(value, quote!(v));
-                if defer == Some(field.field) {
-                    let push = if kf || vf {
-                        let (k, v) = (opt((k, kf)), opt((v, vf)));
-                        quote! {
-                            if let (::core::option::Option::Some(k), ::core::option::Option::Some(v)) = (#k, #v) {
-                                properties.push(k, v);
-                            }
+                let push = if kf || vf {
+                    let (k, v) = (opt((k, kf)), opt((v, vf)));
+                    quote! {
+                        if let (::core::option::Option::Some(k), ::core::option::Option::Some(v)) = (#k, #v) {
+                            properties.push(k, v);
                         }
-                    } else {
-                        quote!(properties.push(#k, #v);)
-                    };
+                    }
+                } else {
+                    quote!(properties.push(#k, #v);)
+                };
+                if defer == Some(field.field) {
                     return quote! {
                         #l.validated_with(|(k, v)| { #push }).ok_or_else(__mp::eval::unchecked)?;
                     };
                 }
-                let each = if kf || vf {
-                    let (k, v) = (opt((k, kf)), opt((v, vf)));
-                    quote! {
-                        for (k, v) in list.iter() {
-                            if let (::core::option::Option::Some(k), ::core::option::Option::Some(v)) = (#k, #v) {
-                                properties.push(k, v);
-                            }
-                        }
-                    }
-                } else {
-                    quote! {
-                        for (k, v) in list.iter() {
-                            properties.push(#k, #v);
-                        }
-                    }
-                };
+                let each = quote!(for (k, v) in list.iter() { #push });
                 if f.condition.is_some() {
                     quote!(if let ::core::option::Option::Some(list) = #l { #each })
                 } else {
