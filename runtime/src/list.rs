@@ -105,23 +105,29 @@ impl<'a, E: Element<'a>> List<'a, E> {
     pub fn decode_all(window: Reader<'a>) -> Result<Self, DecodeError> {
         let window = text_of::<E>(window);
         let text = if E::TEXT { window.text() } else { None };
-        if let Some(mut rest) = text {
-            // Fast path: split the elements off the text; anything it cannot split is
-            // decoded again, from the start, to report the error where it is.
-            let mut len = 0usize;
-            while !rest.is_empty() && E::split_text(&mut rest).is_some() {
-                len += 1;
-            }
-            if rest.is_empty() {
-                return Ok(List {
-                    bytes: window.peek(),
-                    text,
-                    len,
-                    _element: PhantomData,
-                });
-            }
+        // Fast path: split the elements off the text; anything it cannot split is
+        // decoded again, from the start, to report the error where it is.
+        if let Some(len) = text.and_then(|t| Self::split_all(t, |_| ())) {
+            return Ok(List {
+                bytes: window.peek(),
+                text,
+                len,
+                _element: PhantomData,
+            });
         }
         Self::decode_each(window, text)
+    }
+
+    /// Splits every element off `text` with [`Element::split_text`], handing each to
+    /// `each`: how many there were, or `None` at the first that does not split.
+    #[inline(always)]
+    fn split_all(mut text: &'a str, mut each: impl FnMut(E::Item)) -> Option<usize> {
+        let mut len = 0usize;
+        while !text.is_empty() {
+            each(E::split_text(&mut text)?);
+            len += 1;
+        }
+        Some(len)
     }
 
     /// `decode_all` one element at a time with [`Element::decode`].
@@ -166,17 +172,12 @@ impl<'a, E: Element<'a>> List<'a, E> {
     /// accepts a list only [`Element::decode`] can read).
     #[doc(hidden)]
     #[inline(always)]
-    pub fn validated_with(self, mut each: impl FnMut(E::Item)) -> Option<Self> {
+    pub fn validated_with(self, each: impl FnMut(E::Item)) -> Option<Self> {
         if !E::TEXT {
             return None;
         }
         let text = std::str::from_utf8(self.bytes).ok()?;
-        let mut rest = text;
-        let mut len = 0usize;
-        while !rest.is_empty() {
-            each(E::split_text(&mut rest)?);
-            len += 1;
-        }
+        let len = Self::split_all(text, each)?;
         Some(List {
             bytes: self.bytes,
             text: Some(text),
