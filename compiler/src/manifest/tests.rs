@@ -103,7 +103,7 @@ fn emit_checked(schema: &Schema, options: &ManifestOptions) -> String {
     let yaml = render_yaml(&objects);
     assert_crds_accept(&objects);
     assert_loads(&yaml);
-    assert_gateway_config_loads(&objects);
+    assert_proxy_config_loads(&objects);
     yaml
 }
 
@@ -130,13 +130,18 @@ fn assert_loads(yaml: &str) -> Mesh {
     mesh
 }
 
-/// The gateway's ConfigMap, or the standalone output itself, holds a configuration whose
-/// listener serves a ServiceEntry host.
-fn assert_gateway_config_loads(objects: &[Object]) {
-    let config = objects.iter().find_map(|o| match &o.body {
+/// The `mesh.yaml` of the gateway's ConfigMap, if there is one.
+fn gateway_config(objects: &[Object]) -> Option<String> {
+    objects.iter().find_map(|o| match &o.body {
         Body::ConfigMap(cm) => cm.data.as_ref()?.get(GATEWAY_CONFIG_FILE).cloned(),
         _ => None,
-    });
+    })
+}
+
+/// The gateway's ConfigMap, or the standalone output itself, holds a configuration whose
+/// listener serves a ServiceEntry host.
+fn assert_proxy_config_loads(objects: &[Object]) {
+    let config = gateway_config(objects);
     let standalone = objects.iter().any(|o| matches!(o.body, Body::Proxy(_)));
     let Some(config) = config.or_else(|| standalone.then(|| render_yaml(objects))) else {
         return;
@@ -747,13 +752,7 @@ fn the_gateway_and_the_standalone_proxy_read_the_destination_rule() {
     };
     let objects = emit_manifests(&rpc(), &gateway).expect("valid");
     emit_checked(&rpc(), &gateway);
-    let config = objects
-        .iter()
-        .find_map(|o| match &o.body {
-            Body::ConfigMap(cm) => cm.data.as_ref()?.get(GATEWAY_CONFIG_FILE).cloned(),
-            _ => None,
-        })
-        .expect("the gateway's ConfigMap");
+    let config = gateway_config(&objects).expect("the gateway's ConfigMap");
     let mesh = assert_loads(&config);
     assert_eq!(mesh.destination_rules.len(), 1);
     assert_eq!(
