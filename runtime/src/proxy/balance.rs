@@ -201,15 +201,7 @@ impl Cluster {
         match &self.balancer {
             Balancer::RoundRobin(next) => next.fetch_add(1, Relaxed) % n,
             Balancer::Random => fastrand::usize(0..n),
-            Balancer::LeastRequest => {
-                let (a, b) = (fastrand::usize(0..n), fastrand::usize(0..n));
-                let load = |i: usize| {
-                    self.members
-                        .get(i)
-                        .map_or(usize::MAX, |m| m.endpoint.active.load(Relaxed))
-                };
-                if load(b) < load(a) { b } else { a }
-            }
+            Balancer::LeastRequest => self.lighter(fastrand::usize(0..n), fastrand::usize(0..n)),
             Balancer::Hash(key) => match meta.get(key) {
                 Some(value) => self.rendezvous(&value.to_string(), |_| true),
                 None => fastrand::usize(0..n),
@@ -230,7 +222,12 @@ impl Cluster {
                 let step = next.fetch_add(1, Relaxed);
                 match &self.weights {
                     None => self.nth_up(step % count, &up),
-                    Some(weights) => weights.scheduled_up(step, |i| self.is_up(i, &up)),
+                    // In proportion to weight over the members up; the smooth schedule
+                    // would hand an ejected member's turns all to whoever follows it.
+                    Some(_) => {
+                        let total = self.up_weight(&up);
+                        self.nth_weighted_up(step as u64 % total.max(1), &up)
+                    }
                 }
             }
             Balancer::Random => self.roll_up(&up),
@@ -243,11 +240,6 @@ impl Cluster {
         })
     }
 
-    /// Whether member `i` exists and `up` accepts it.
-    fn is_up(&self, i: usize, up: impl Fn(&Member) -> bool) -> bool {
-        self.members.get(i).is_some_and(up)
-    }
-
     /// The index of the `k`-th member `up` accepts.
     fn nth_up(&self, k: usize, up: impl Fn(&Member) -> bool) -> usize {
         let mut accepted = self.members.iter().enumerate().filter(|(_, m)| up(m));
@@ -256,19 +248,25 @@ impl Cluster {
 
     /// A member `up` accepts, drawn with probability proportional to its weight.
     fn roll_up(&self, up: impl Fn(&Member) -> bool) -> usize {
-        let total: u64 = self
-            .members
-            .iter()
-            .filter(|m| up(m))
-            .map(|m| u64::from(m.weight))
-            .sum();
-        let mut roll = fastrand::u64(0..total.max(1));
+        let total = self.up_weight(&up);
+        self.nth_weighted_up(fastrand::u64(0..total.max(1)), up)
+    }
+
+    /// The total weight of the members `up` accepts.
+    fn up_weight(&self, up: impl Fn(&Member) -> bool) -> u64 {
+        let up = self.members.iter().filter(|m| up(m));
+        up.map(|m| u64::from(m.weight)).sum()
+    }
+
+    /// The member `up` accepts whose share of the weight, laid end to end in member
+    /// order, holds `k` (below their total weight).
+    fn nth_weighted_up(&self, mut k: u64, up: impl Fn(&Member) -> bool) -> usize {
         for (i, m) in self.members.iter().enumerate().filter(|(_, m)| up(m)) {
             let weight = u64::from(m.weight);
-            if roll < weight {
+            if k < weight {
                 return i;
             }
-            roll -= weight;
+            k -= weight;
         }
         self.nth_up(0, up)
     }
@@ -390,17 +388,6 @@ impl Weights {
         let total = self.cumulative.last().copied().unwrap_or(0);
         let roll = fastrand::u64(0..total.max(1));
         self.cumulative.partition_point(|sum| *sum <= roll)
-    }
-
-    /// The member at round-robin step `step`, or at the first later step whose member `up`
-    /// accepts: an ejected member's turns go to whoever follows it in the schedule.
-    fn scheduled_up(&self, step: usize, up: impl Fn(usize) -> bool) -> usize {
-        let len = self.schedule.len();
-        (0..len)
-            .filter_map(|d| self.schedule.get(step.wrapping_add(d) % len))
-            .copied()
-            .find(|i| up(*i))
-            .unwrap_or(0)
     }
 
     /// The member at round-robin step `step`: the schedule repeats.
@@ -711,9 +698,14 @@ mod tests {
         assert_eq!(counts(&c, 200), [0, 100, 100]);
         let c = watched(&[5, 1, 1], round_robin());
         c.report(0, Outcome::GatewayError);
-        let counts = counts(&c, 70);
-        assert_eq!(counts[0], 0);
-        assert_eq!(counts[1] + counts[2], 70);
+        assert_eq!(
+            counts(&c, 70),
+            [0, 35, 35],
+            "equal weights keep equal shares"
+        );
+        let c = watched(&[1, 3, 1], round_robin());
+        c.report(2, Outcome::GatewayError);
+        assert_eq!(counts(&c, 80), [20, 60, 0]);
     }
 
     #[test]
