@@ -92,12 +92,12 @@ pub(crate) struct Cluster {
     /// The endpoints in configuration order, which is also the connect fallback order.
     pub(crate) members: Vec<Member>,
     /// The DestinationRule's load balancer.
-    balancer: Balancer,
+    pub(crate) balancer: Balancer,
     /// Tables for picking by weight; `None` when every weight is equal, so the common case
     /// runs the plain balancers unchanged.
     weights: Option<Weights>,
     /// The DestinationRule's outlier detection, if it has one.
-    outlier: Option<Detector>,
+    pub(crate) outlier: Option<Detector>,
 }
 
 /// Endpoints tried before giving up on a connect failure.

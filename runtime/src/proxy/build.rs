@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::codec::{Codec, Registry};
 use crate::mesh::{
     self, ConfigError, ConfigErrors, Destination, DestinationRule, Loaded, Mesh, MetaRouter,
-    Resolution, ServiceEntry, SimpleLb, parse_duration,
+    Resolution, ServiceEntry, SimpleLb, TrafficPolicy, parse_duration,
 };
 
 use super::balance::{Balancer, Cluster, Endpoint};
@@ -449,18 +449,12 @@ impl Builder<'_> {
                     })?,
             ),
         };
-        let lb = subset
-            .and_then(|s| s.traffic_policy.as_ref())
-            .or_else(|| rule.and_then(|r| r.object.spec.traffic_policy.as_ref()))
-            .and_then(|p| p.load_balancer.as_ref());
-        // Field by field, as Istio merges a subset's policy over the host's.
-        let outlier = subset
-            .and_then(|s| s.traffic_policy.as_ref())
-            .and_then(|p| p.outlier_detection.as_ref())
-            .or_else(|| {
-                rule.and_then(|r| r.object.spec.traffic_policy.as_ref())
-                    .and_then(|p| p.outlier_detection.as_ref())
-            })
+        let policies = (
+            subset.and_then(|s| s.traffic_policy.as_ref()),
+            rule.and_then(|r| r.object.spec.traffic_policy.as_ref()),
+        );
+        let lb = merged(policies, |p| p.load_balancer.as_ref());
+        let outlier = merged(policies, |p| p.outlier_detection.as_ref())
             .map(|od| Detector::new(Policy::new(od), self.shared.metrics.clone()));
         let selector = subset.map(|s| &s.labels);
         let members = endpoint_addresses(mesh, entry, sport, selector)
@@ -556,6 +550,16 @@ fn endpoint_addresses(
         return spec.hosts.iter().map(|h| (join(h, target), 1)).collect();
     }
     selected
+}
+
+/// A field of the subset's traffic policy, else of the host's: Istio merges a subset's
+/// policy over the host's field by field, so a subset that sets only outlierDetection keeps
+/// the host's loadBalancer.
+fn merged<'p, T>(
+    (subset, host): (Option<&'p TrafficPolicy>, Option<&'p TrafficPolicy>),
+    field: fn(&'p TrafficPolicy) -> Option<&'p T>,
+) -> Option<&'p T> {
+    subset.and_then(field).or_else(|| host.and_then(field))
 }
 
 /// The balancer a DestinationRule's `loadBalancer` asks for; round robin by default.
@@ -715,6 +719,34 @@ spec:
         );
         assert!(plan.route_endpoints("a.test:9000", "nope").is_none());
         assert!(plan.route_endpoints("nope", "route-0").is_none());
+    }
+
+    #[test]
+    fn a_subset_policy_overrides_the_host_policy_field_by_field() {
+        let yaml = WEIGHTED.replace(
+            "{destination: {host: a.test}}",
+            "{destination: {host: a.test, subset: v1}}",
+        ) + "---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: a, namespace: test}
+spec:
+  host: a.test
+  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}
+  subsets:
+  - {name: v1, labels: {}, trafficPolicy: {outlierDetection: {consecutiveGatewayErrors: 2}}}
+";
+        let mesh = Mesh::load_str("weighted.yaml", &yaml).unwrap();
+        let mut registry = Registry::new();
+        registry.register(Arc::new(StubCodec));
+        let plan = Plan::build(&mesh, &registry).unwrap();
+        let v1 = cluster_of(&plan, 0);
+        assert!(v1.outlier.is_some(), "the subset's outlierDetection");
+        assert!(
+            matches!(v1.balancer, Balancer::LeastRequest),
+            "the host's loadBalancer: {:?}",
+            v1.balancer
+        );
     }
 
     /// The settings built from [`WEIGHTED`] with `limits` added to its Proxy object.
