@@ -164,6 +164,12 @@ pub fn service_host(service: &str, namespace: &str) -> String {
     )
 }
 
+/// Names in backquotes, separated by commas: `` `a`, `b` ``.
+pub fn quoted(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    quoted.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,13 @@ pub enum Resolution {
     DnsRoundRobin,
 }
 
+impl Resolution {
+    /// Whether addresses are looked up by DNS.
+    pub fn by_dns(self) -> bool {
+        matches!(self, Resolution::Dns | Resolution::DnsRoundRobin)
+    }
+}
+
 /// One static endpoint of a `ServiceEntry`: an address and, optionally, its own port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {

@@ -423,11 +423,7 @@ fn check_hash(
         );
         return;
     }
-    let declared = keys
-        .iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let declared = names::quoted(keys);
     let candidates: Vec<&str> = keys.iter().map(String::as_str).collect();
     let hint = crate::lower::did_you_mean(property, &candidates)
         .map(|best| format!("; did you mean `{best}`?"))
@@ -485,7 +481,7 @@ fn gateway(
 /// Whether `mproto proxy` can find the ServiceEntry's endpoints from its files: it reads
 /// listed endpoints, or resolves the hosts by DNS, but cannot watch pods by label.
 fn proxy_finds_endpoints(opts: &ManifestOptions, resolution: Resolution) -> bool {
-    !opts.endpoints.is_empty() || matches!(resolution, Resolution::Dns | Resolution::DnsRoundRobin)
+    !opts.endpoints.is_empty() || resolution.by_dns()
 }
 
 /// `--listen` and `--admin` only say something with `--standalone`.
@@ -607,21 +603,18 @@ fn upstreams(
 ) -> Vec<(String, Vec<SocketAddr>)> {
     let target = opts.target_port();
     let known = |what: &str, address: &str, port: u16| {
-        let ips = match address.parse::<IpAddr>() {
-            Ok(ip) => vec![ip],
-            Err(_) if address.eq_ignore_ascii_case("localhost") => {
-                vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()]
-            }
+        let (ips, shown) = match address.parse::<IpAddr>() {
+            Ok(ip) => (vec![ip], SocketAddr::new(ip, port).to_string()),
+            Err(_) if address.eq_ignore_ascii_case("localhost") => (
+                vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()],
+                format!("{address}:{port}"),
+            ),
             Err(_) => return None,
         };
-        let addrs: Vec<_> = ips
+        let addrs = ips
             .into_iter()
             .map(|ip| SocketAddr::new(ip, port))
             .collect();
-        let shown = match address.parse::<IpAddr>() {
-            Ok(_) => addrs[0].to_string(),
-            Err(_) => format!("{address}:{port}"),
-        };
         Some((format!("{what} `{shown}`"), addrs))
     };
     let mut out: Vec<_> = opts
@@ -629,8 +622,7 @@ fn upstreams(
         .iter()
         .filter_map(|e| known("endpoint", &e.address, e.port.unwrap_or(target)))
         .collect();
-    let dns = matches!(resolution, Resolution::Dns | Resolution::DnsRoundRobin);
-    if opts.endpoints.is_empty() && dns {
+    if opts.endpoints.is_empty() && resolution.by_dns() {
         out.extend(hosts.iter().filter_map(|h| known("host", h, target)));
     }
     out

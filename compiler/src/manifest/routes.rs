@@ -66,20 +66,14 @@ pub(crate) fn comment(plan: &Plan) -> Vec<String> {
 }
 
 fn routable_line(plan: &Plan) -> String {
-    let quote = |v: &[String]| {
-        v.iter()
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let keys = match plan.property_keys.as_slice() {
         [] => String::new(),
         [key] => format!("property `{key}`"),
-        keys => format!("properties {}", quote(keys)),
+        keys => format!("properties {}", super::names::quoted(keys)),
     };
     let lists = match plan.property_lists.as_slice() {
         [] => String::new(),
-        lists => format!("every key of the {} list", quote(lists)),
+        lists => format!("every key of the {} list", super::names::quoted(lists)),
     };
     match (keys.is_empty(), lists.is_empty()) {
         (true, true) => format!(
