@@ -63,6 +63,24 @@ fn thrift_garbage_is_refused_from_its_first_bytes() {
 }
 
 #[test]
+fn thrift_frames_too_short_for_their_fields_frame_the_same_whatever_follows() {
+    // Sizes 0 and 1 end the frame before the version: the version's check must not read
+    // the next frame's bytes, so the answer is the same however much of it has arrived.
+    let codec = thrift::ThriftCodec;
+    for (frame, len) in [(&[0u8, 0, 0, 0][..], 4), (&[0, 0, 0, 1, 0x80][..], 5)] {
+        for next in [&[][..], &[0, 0], &[0x80, 0x01], &[0x47, 0x45, 0x54]] {
+            let buf = [frame, next].concat();
+            assert_eq!(
+                codec.frame_len(&buf),
+                Ok(FrameLen::Complete(len)),
+                "{buf:02x?}"
+            );
+        }
+        assert!(codec.decode(&Bytes::copy_from_slice(frame)).is_err());
+    }
+}
+
+#[test]
 fn thrift_error_reply_is_an_application_exception() {
     let codec = thrift::ThriftCodec;
     let request = codec.decode(&Bytes::from_static(THRIFT_PING)).unwrap();

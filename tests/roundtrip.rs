@@ -195,6 +195,35 @@ proptest! {
     }
 
     #[test]
+    fn frame_len_does_not_depend_on_what_follows(
+        head in prop_oneof![
+            Just(Vec::new()),
+            (0u32..8).prop_map(|n| n.to_be_bytes().to_vec()),
+            Just(vec![0xA1, 0xB2]),
+            Just(vec![0xDA, 0xBB]),
+        ],
+        tail in proptest::collection::vec(any::<u8>(), 0..48),
+    ) {
+        let buf = [head, tail].concat();
+        for codec in [&awesomerpc::AwesomerpcCodec as &dyn Codec, &thrift::ThriftCodec, &dubbo::DubboCodec] {
+            // Once a prefix frames or is refused, more bytes must not change the answer:
+            // they belong to the next frame.
+            let mut settled = None;
+            for k in 0..=buf.len() {
+                let answer = codec.frame_len(&buf[..k]);
+                if let Ok(FrameLen::NeedMore(n)) = answer {
+                    prop_assert!(n > k, "NeedMore({n}) with {k} bytes");
+                }
+                match &settled {
+                    Some(first) => prop_assert_eq!(&answer, first, "{} bytes of {:02x?}", k, buf),
+                    None if !matches!(answer, Ok(FrameLen::NeedMore(_))) => settled = Some(answer),
+                    None => {}
+                }
+            }
+        }
+    }
+
+    #[test]
     fn corrupted_frames_never_panic(msg in awesomerpc_message(), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let frame = msg.to_bytes().map_err(|e| TestCaseError::fail(e.to_string()))?;
         let mut bytes = frame.to_vec();

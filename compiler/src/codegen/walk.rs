@@ -474,7 +474,10 @@ impl Gen<'_> {
 
 impl Gen<'_> {
     /// Checks the constants among the fixed-size fields after the size field, as far
-    /// as the buffer goes, so garbage is refused before a whole frame is buffered.
+    /// as the buffer and the frame go, so garbage is refused before a whole frame is
+    /// buffered. A constant past the frame's end (a frame too short for its fields) is
+    /// left to decoding: reading it would read the next frame, and the answer would
+    /// then depend on what follows the frame.
     fn early_constants(&self, s: &Struct, from: usize) -> TokenStream {
         let mut out = TokenStream::new();
         let mut any = false;
@@ -524,7 +527,15 @@ impl Gen<'_> {
                 }
             });
         }
-        if any { out } else { quote!() }
+        if any {
+            quote! {
+                let mut in_frame = w.within(end);
+                let w = &mut in_frame;
+                #out
+            }
+        } else {
+            quote!()
+        }
     }
 }
 

@@ -170,6 +170,17 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// This walk seeing only the bytes before `end`: reads past it ask for more. For
+    /// checks made ahead of a frame's end, so that they never look into the next frame.
+    #[inline]
+    pub fn within(self, end: u64) -> Self {
+        let len = usize::try_from(end).map_or(self.buf.len(), |end| end.min(self.buf.len()));
+        Walk {
+            buf: self.buf.get(..len).unwrap_or(self.buf),
+            pos: self.pos,
+        }
+    }
+
     /// The frame ends here: complete if the buffer holds it.
     #[inline]
     pub fn end(&self) -> FrameLen {
@@ -254,6 +265,19 @@ mod tests {
             walk_len_prefixed(&[0, 3, 1, 2, 3, 9]),
             Ok(FrameLen::Complete(5))
         );
+    }
+
+    #[test]
+    fn a_walk_within_an_end_does_not_read_past_it() {
+        let mut w = Walk::new(&[1, 2, 3, 4]);
+        w.skip(1).unwrap();
+        let mut inside = w.within(3);
+        assert_eq!(inside.pos(), 1);
+        assert_eq!(inside.u8(), Ok(2));
+        assert_eq!(inside.u16_be(), Err(Stop::Need(4)));
+        // An end past the buffer (or past `usize`) leaves the buffer as it is.
+        assert_eq!(w.within(10).u16_be(), Ok(0x0203));
+        assert_eq!(w.within(u64::MAX).u8(), Ok(2));
     }
 
     #[test]
