@@ -2,6 +2,14 @@
 //!
 //! Supports strings sent as one final chunk (the form every Hessian2 writer uses
 //! for text under 32 KiB); multi-chunk strings are rejected with an error.
+//!
+//! Hessian2 counts a string's length in UTF-16 units and, in the Java
+//! implementation that Dubbo uses, writes each unit as UTF-8, so a character outside
+//! the Basic Multilingual Plane travels as its two surrogates, three bytes each; Java's
+//! reader accepts nothing longer than three bytes. Strings are written that way.
+//! Reading borrows the text from the frame, which surrogates cannot be part of in Rust,
+//! so such a string is refused with an error that says so; four-byte UTF-8 (as other
+//! writers send) is read.
 
 use bytes::Bytes;
 use bytestring::ByteString;
@@ -45,8 +53,7 @@ impl Extern for Hessian2Str {
         let body = buf.get(header..).unwrap_or_default();
         let len = utf8_len_of_units(body, units).ok_or("truncated or invalid Hessian2 string")?;
         let text = body.get(..len).ok_or("truncated Hessian2 string")?;
-        let text = std::str::from_utf8(text)
-            .map_err(|e| format!("invalid UTF-8 in Hessian2 string: {e}"))?;
+        let text = std::str::from_utf8(text).map_err(|e| refusal(text, &e))?;
         Ok((text, header + len))
     }
 
@@ -55,7 +62,8 @@ impl Extern for Hessian2Str {
     }
 
     fn encoded_len(value: &ByteString) -> usize {
-        header_len(value.encode_utf16().count()) + value.len()
+        // Each four-byte character is written as two three-byte surrogates.
+        header_len(value.encode_utf16().count()) + value.len() + 2 * supplementary(value)
     }
 
     fn encode<S: Sink + ?Sized>(value: &ByteString, out: &mut S) -> Result<(), String> {
@@ -73,8 +81,47 @@ impl Extern for Hessian2Str {
                 ));
             }
         }
-        out.write_slice(value.as_bytes());
+        write_units(value, out);
         Ok(())
+    }
+}
+
+/// How many characters of `text` lie outside the Basic Multilingual Plane (the lead
+/// bytes of four-byte sequences).
+fn supplementary(text: &str) -> usize {
+    text.bytes().filter(|&b| b >= 0xf0).count()
+}
+
+/// Writes `text` as Java's Hessian2 writer does: UTF-8, except that a character outside
+/// the Basic Multilingual Plane is written as its two UTF-16 surrogates, three bytes each.
+fn write_units<S: Sink + ?Sized>(text: &str, out: &mut S) {
+    let mut run = 0;
+    for (at, c) in text.char_indices().filter(|(_, c)| c.len_utf8() == 4) {
+        out.write_slice(&text.as_bytes()[run..at]);
+        let mut units = [0u16; 2];
+        for &unit in c.encode_utf16(&mut units).iter() {
+            out.write_slice(&[
+                0xe0 | (unit >> 12) as u8,
+                0x80 | ((unit >> 6) & 0x3f) as u8,
+                0x80 | (unit & 0x3f) as u8,
+            ]);
+        }
+        run = at + 4;
+    }
+    out.write_slice(&text.as_bytes()[run..]);
+}
+
+/// The error for text that is not UTF-8, naming surrogates (what Java writes for a
+/// character outside the Basic Multilingual Plane) when that is why.
+fn refusal(text: &[u8], e: &std::str::Utf8Error) -> String {
+    let at = e.valid_up_to();
+    match text.get(at..at + 2) {
+        Some([0xed, 0xa0..=0xbf]) => format!(
+            "Hessian2 string with a UTF-16 surrogate at byte {at} of its text (a character outside the \
+             Basic Multilingual Plane, as Java writes it): not supported, the text must be \
+             borrowed as UTF-8"
+        ),
+        _ => format!("invalid UTF-8 in Hessian2 string: {e}"),
     }
 }
 
@@ -126,7 +173,27 @@ mod tests {
         assert_eq!(round_trip("")[0], 0);
         assert_eq!(round_trip(&"x".repeat(40))[..2], [0x30, 40]);
         assert_eq!(round_trip(&"x".repeat(2000))[..3], [b'S', 0x07, 0xd0]);
-        round_trip("héllo wörld ✓ 𝄞");
+        round_trip("héllo wörld ✓");
+    }
+
+    #[test]
+    fn characters_outside_the_bmp_are_written_as_java_writes_them() {
+        // U+1D11E is D834 DD1E in UTF-16; Java writes each surrogate as three bytes.
+        let owned = ByteString::from("a𝄞b🌍");
+        let mut out = Vec::new();
+        Hessian2Str::encode(&owned, &mut out).unwrap();
+        let expected: &[u8] = &[
+            6, b'a', 0xed, 0xa0, 0xb4, 0xed, 0xb4, 0x9e, b'b', 0xed, 0xa0, 0xbc, 0xed, 0xbc, 0x8d,
+        ];
+        assert_eq!(out, expected);
+        assert_eq!(Hessian2Str::encoded_len(&owned), expected.len());
+        let e = Hessian2Str::decode(&out).unwrap_err();
+        assert!(e.contains("surrogate at byte 1"), "{e}");
+        // Four-byte UTF-8, as other writers send it, is read: 𝄞 counts two units.
+        assert_eq!(
+            Hessian2Str::decode(&[3, b'a', 0xf0, 0x9d, 0x84, 0x9e]),
+            Ok(("a𝄞", 6))
+        );
     }
 
     #[test]
