@@ -207,6 +207,7 @@ fn layout_struct(schema: &Schema, s: &Struct, diags: &mut Diagnostics) -> Struct
     for (j, f) in s.fields.iter().enumerate() {
         derive_from_use(s, j, f, &mut fields, diags);
         check_type_position(schema, &f.ty, diags);
+        check_size(schema, &f.ty, diags);
         if j + 1 < s.fields.len() && reads_to_end(schema, &f.ty) {
             diags.push(
                 Diagnostic::error(
@@ -345,6 +346,45 @@ fn check_self_reference(s: &Struct, i: usize, e: &Expr, diags: &mut Diagnostics)
     }
 }
 
+/// The most bytes any type may take: the protocol's `max_frame`, or 4 GiB in a schema
+/// without one, and never more than 1 TiB, so that sums of sizes cannot overflow.
+fn size_limit(schema: &Schema) -> u64 {
+    schema
+        .protocol
+        .as_ref()
+        .map_or(1 << 32, |p| p.max_frame)
+        .min(1 << 40)
+}
+
+/// A type that takes more bytes than any frame can hold (a huge `pad`, `bytes[N]` or
+/// list count) can never be decoded, and its size would overflow where it is summed.
+fn check_size(schema: &Schema, ty: &Type, diags: &mut Diagnostics) {
+    let limit = size_limit(schema);
+    let least = min_size(schema, ty);
+    if least > limit {
+        diags.push(
+            Diagnostic::error("E0304", "type too large for any frame")
+                .primary(
+                    ty.span,
+                    format!(
+                        "takes at least {least} bytes, more than the largest frame ({limit} bytes)"
+                    ),
+                )
+                .help("a frame's size is bounded by the protocol's `max_frame`"),
+        );
+        return;
+    }
+    match &ty.kind {
+        Ty::List { elem, .. } => check_size(schema, elem, diags),
+        Ty::KvList { key, value, .. } => {
+            check_size(schema, key, diags);
+            check_size(schema, value, diags);
+        }
+        Ty::Union(u) => u.arms.iter().for_each(|a| check_size(schema, &a.ty, diags)),
+        _ => {}
+    }
+}
+
 /// Element types of lists decode on their own, so they must delimit themselves.
 fn check_type_position(schema: &Schema, ty: &Type, diags: &mut Diagnostics) {
     let elems: Vec<&Type> = match &ty.kind {
@@ -412,11 +452,13 @@ pub fn fixed_size(schema: &Schema, ty: &Type) -> Option<u64> {
         Ty::Named(id) => match &schema.ty(*id).kind {
             TypeKind::Enum(e) => Some(u64::from(e.repr.bits / 8)),
             TypeKind::Bits(b) => Some(u64::from(b.repr.bits / 8)),
-            TypeKind::Struct(s) => s.fields.iter().try_fold(0u64, |acc, f| {
-                if f.condition.is_some() {
-                    return None;
-                }
-                acc.checked_add(fixed_size(schema, &f.ty)?)
+            TypeKind::Struct(s) => schema.memo.fixed(*id, || {
+                s.fields.iter().try_fold(0u64, |acc, f| {
+                    if f.condition.is_some() {
+                        return None;
+                    }
+                    acc.checked_add(fixed_size(schema, &f.ty)?)
+                })
             }),
             TypeKind::Extern(_) => None,
         },
@@ -438,15 +480,23 @@ pub fn min_size(schema: &Schema, ty: &Type) -> u64 {
         Ty::Bytes { len, .. } | Ty::List { len, .. } | Ty::KvList { len, .. } => match len {
             Len::CountPrefix(p) | Len::SizePrefix(p) => prefix_min(p),
             Len::Nul => 1,
+            // Saturating, where `fixed_size` gives up on overflow: a list too large for
+            // any frame must not look empty (see `check_size`).
+            Len::Count(e) => match &ty.kind {
+                Ty::List { elem, .. } => const_int(e)
+                    .and_then(|n| u64::try_from(n).ok())
+                    .map_or(0, |n| n.saturating_mul(min_size(schema, elem))),
+                _ => fixed_size(schema, ty).unwrap_or(0),
+            },
             _ => fixed_size(schema, ty).unwrap_or(0),
         },
         Ty::Named(id) => match &schema.ty(*id).kind {
-            TypeKind::Struct(s) => s
-                .fields
-                .iter()
-                .filter(|f| f.condition.is_none())
-                .map(|f| min_size(schema, &f.ty))
-                .sum(),
+            TypeKind::Struct(s) => schema.memo.min(*id, || {
+                s.fields
+                    .iter()
+                    .filter(|f| f.condition.is_none())
+                    .fold(0u64, |sum, f| sum.saturating_add(min_size(schema, &f.ty)))
+            }),
             TypeKind::Extern(_) => 1,
             _ => fixed_size(schema, ty).unwrap_or(0),
         },
@@ -498,7 +548,9 @@ pub fn unwalkable(schema: &Schema, ty: &Type) -> Option<(Span, &'static str)> {
             len: Len::Count(_) | Len::CountPrefix(_),
         } => unwalkable(schema, key).or_else(|| unwalkable(schema, value)),
         Ty::Named(id) => match &schema.ty(*id).kind {
-            TypeKind::Struct(s) => s.fields.iter().find_map(|f| unwalkable(schema, &f.ty)),
+            TypeKind::Struct(s) => schema.memo.unwalkable(*id, || {
+                s.fields.iter().find_map(|f| unwalkable(schema, &f.ty))
+            }),
             TypeKind::Extern(_) => Some((
                 ty.span,
                 "an extern type's length is only known by decoding it",
@@ -640,6 +692,23 @@ mod tests {
         assert_eq!(
             layout_of("protocol p {}\nframe M {\n body: bytes[..]\n}\n").unwrap_err(),
             vec!["E0402"]
+        );
+    }
+
+    /// Each struct uses the next twice: 2^64 paths to the last one. Every struct is
+    /// sized and walked once (before, this never finished), and the frame, at least
+    /// 2^64 bytes, is refused as larger than any frame.
+    #[test]
+    fn doubling_structs_are_sized_once() {
+        let mut text = String::from("protocol p {}\nframe F { s: S0 }\n");
+        for i in 0..64 {
+            text.push_str(&format!("struct S{i} {{ x: S{0}, y: S{0} }}\n", i + 1));
+        }
+        text.push_str("struct S64 { b: bytes(u8) }\n");
+        let codes = layout_of(&text).map(|_| ()).unwrap_err();
+        assert!(
+            !codes.is_empty() && codes.iter().all(|c| *c == "E0304"),
+            "{codes:?}"
         );
     }
 

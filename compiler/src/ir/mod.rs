@@ -49,6 +49,53 @@ pub struct Schema {
     pub error_reply: Option<Reply>,
     /// The `reply heartbeat` block.
     pub heartbeat_reply: Option<Reply>,
+    /// Facts about struct types that the layout analysis derives, each computed once.
+    pub memo: StructMemo,
+}
+
+/// Facts about each struct type (its fixed size, its minimum size, why it cannot be
+/// walked), each computed once. Without it, a struct that uses another twice, which
+/// uses another twice, and so on, was recomputed once per path to it: exponential in
+/// the nesting depth.
+#[derive(Debug, Clone, Default)]
+pub struct StructMemo {
+    fixed: Memo<Option<u64>>,
+    min: Memo<u64>,
+    unwalkable: Memo<Option<(Span, &'static str)>>,
+}
+
+/// One fact per struct type.
+type Memo<T> = std::cell::RefCell<std::collections::HashMap<TypeId, T>>;
+
+/// The fact for `id`, computing it with `compute` the first time.
+fn remembered<T: Copy>(memo: &Memo<T>, id: TypeId, compute: impl FnOnce() -> T) -> T {
+    if let Some(&known) = memo.borrow().get(&id) {
+        return known;
+    }
+    let fact = compute();
+    memo.borrow_mut().insert(id, fact);
+    fact
+}
+
+impl StructMemo {
+    /// The struct's fixed size.
+    pub fn fixed(&self, id: TypeId, compute: impl FnOnce() -> Option<u64>) -> Option<u64> {
+        remembered(&self.fixed, id, compute)
+    }
+
+    /// The struct's minimum size.
+    pub fn min(&self, id: TypeId, compute: impl FnOnce() -> u64) -> u64 {
+        remembered(&self.min, id, compute)
+    }
+
+    /// Why the struct cannot be walked, if it cannot.
+    pub fn unwalkable(
+        &self,
+        id: TypeId,
+        compute: impl FnOnce() -> Option<(Span, &'static str)>,
+    ) -> Option<(Span, &'static str)> {
+        remembered(&self.unwalkable, id, compute)
+    }
 }
 
 impl Schema {
