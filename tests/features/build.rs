@@ -3,5 +3,9 @@
 fn main() -> Result<(), mproto_compiler::build::Error> {
     mproto_compiler::Config::new()
         .runtime_path("::mproto_runtime")
-        .compile(&["schemas/features.mproto", "schemas/ping.mproto"])
+        .compile(&[
+            "schemas/features.mproto",
+            "schemas/ping.mproto",
+            "schemas/edges.mproto",
+        ])
 }

@@ -554,12 +554,23 @@ impl Gen<'_> {
         l: &proc_macro2::Ident,
         p: &proc_macro2::Ident,
     ) -> TokenStream {
-        if let (Ty::Int(i), Some(v)) = (&f.ty.kind, const_int(c)) {
-            let lit = super::names::typed_lit(v, &int_ty(i));
+        // (Rust type, signed, as wide as `u64`) of an integer constant's field
+        // (zigzag fields cannot hold constants).
+        let int = match &f.ty.kind {
+            Ty::Int(i) => Some((int_ty(i), i.signed, i.bits == 64)),
+            Ty::Varint => Some((
+                proc_macro2::Ident::new("u64", proc_macro2::Span::call_site()),
+                false,
+                true,
+            )),
+            _ => None,
+        };
+        if let (Some((t, signed, wide)), Some(v)) = (int, const_int(c)) {
+            let lit = super::names::typed_lit(v, &t);
             let expected = proc_macro2::Literal::u64_suffixed(v as i64 as u64);
-            let found = if i.signed {
+            let found = if signed {
                 quote!(#l as u64)
-            } else if i.bits == 64 {
+            } else if wide {
                 quote!(#l)
             } else {
                 quote!(u64::from(#l))

@@ -65,6 +65,8 @@ impl Gen<'_> {
             let value = self.member_from_view(id, s, i);
             quote!(#n: #value,)
         });
+        // A struct of constants only keeps nothing of its view.
+        let unused_view = members.is_empty().then(|| quote!(let _ = view;));
         let body = self.write_body(id, s);
         let lifetime = def.rust.as_ref().is_some_and(|r| r.lifetime);
         let view_g = match (self.view_generics(id).is_empty(), lifetime) {
@@ -150,6 +152,7 @@ impl Gen<'_> {
 
                 /// Converts a view of `frame` into an owned value without copying shared bytes or text.
                 pub fn from_ref(view: &#view #view_g, #frame_arg: &__mp::Bytes) -> Self {
+                    #unused_view
                     Self { #(#from_ref)* #(#units)* }
                 }
 
@@ -361,6 +364,7 @@ impl Gen<'_> {
     fn const_value(&self, f: &crate::ir::Field, c: &Expr) -> TokenStream {
         match (&f.ty.kind, &c.kind) {
             (Ty::Int(i), _) => super::names::typed_lit(const_int(c).unwrap_or(0), &int_ty(i)),
+            (Ty::Varint, _) => super::names::typed_lit(const_int(c).unwrap_or(0), &ident("u64")),
             (_, ExprKind::ByteStr(b)) => {
                 let b = proc_macro2::Literal::byte_string(b);
                 quote!(*#b)
@@ -521,7 +525,7 @@ impl Gen<'_> {
         let (val, recv) = if by_ref {
             (quote!(*#v), quote!((*#v)))
         } else {
-            (v.clone(), v.clone())
+            (v.clone(), super::names::receiver(v))
         };
         Some(match &ty.kind {
             Ty::Int(it) => {

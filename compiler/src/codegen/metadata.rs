@@ -58,7 +58,11 @@ impl Gen<'_> {
                 }
             }
         }
-        let binds = self.bind_view_fields(s, &exprs, &lists);
+        let mut binds = self.bind_view_fields(s, &exprs, &lists);
+        if binds.is_empty() {
+            // Metadata that reads no field (a frame without a `metadata` block).
+            binds = quote!(let _ = view;);
+        }
         let need = |e: &Expr| {
             let v = self.expr(e, &sc);
             let t = &e.text;

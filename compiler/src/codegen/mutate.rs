@@ -441,7 +441,8 @@ impl Gen<'_> {
         };
         match (&f.ty.kind, &c.kind) {
             (Ty::Int(it), _) => {
-                let v = super::names::typed_lit(const_int(c)?, &int_ty(it));
+                let v =
+                    super::names::receiver(&super::names::typed_lit(const_int(c)?, &int_ty(it)));
                 let m = to_bytes_method(endian_of(self.schema, it.endian));
                 Some(quote!(out.write_slice(&#v.#m());))
             }

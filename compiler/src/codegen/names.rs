@@ -131,6 +131,15 @@ pub fn max_of(bits: u8, signed: bool) -> TokenStream {
     lit(max)
 }
 
+/// `v` ready to be a method call's receiver: a negative literal is parenthesized,
+/// since `-1i16.to_be_bytes()` negates the bytes instead.
+pub fn receiver(v: &TokenStream) -> TokenStream {
+    match v.clone().into_iter().next() {
+        Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '-' => quote!((#v)),
+        _ => v.clone(),
+    }
+}
+
 /// An integer literal with the suffix of a Rust integer type, such as `41394u16`.
 pub fn typed_lit(v: i128, ty: &Ident) -> TokenStream {
     let s = format!("{}{}", v.unsigned_abs(), ty);

@@ -245,7 +245,11 @@ impl Gen<'_> {
         if f.condition.is_some() {
             return quote!(::core::option::Option::None);
         }
-        if let (Ty::Int(i), Some(v)) = (&f.ty.kind, constraint_literal(f)) {
+        // The value a `where f == N` asks for, when the field can hold it (when it
+        // cannot, no value satisfies the rule and encoding reports that).
+        if let (Ty::Int(i), Some(v)) = (&f.ty.kind, constraint_literal(f))
+            && fits(v, i)
+        {
             return super::names::typed_lit(v, &int_ty(i));
         }
         self.default_ty(&f.ty, base)
@@ -336,6 +340,16 @@ pub(super) fn marker_name(base: &str, ty: &Type) -> proc_macro2::Ident {
 }
 
 /// `v` from a `where f == v` constraint, which gives the field its default.
+/// True when `v` is a value of the integer type `i`.
+fn fits(v: i128, i: &crate::ir::IntTy) -> bool {
+    let bits = u32::from(i.bits);
+    if i.signed {
+        (-(1i128 << (bits - 1))..(1i128 << (bits - 1))).contains(&v)
+    } else {
+        (0..(1i128 << bits)).contains(&v)
+    }
+}
+
 pub(super) fn constraint_literal(f: &Field) -> Option<i128> {
     let c = f.constraint.as_ref()?;
     let ExprKind::Binary(BinOp::Eq, a, b) = &c.kind else {

@@ -9,3 +9,8 @@ pub mod features {
 pub mod ping {
     include!(concat!(env!("OUT_DIR"), "/ping.rs"));
 }
+
+/// Edge cases of constants and frames without metadata (`schemas/edges.mproto`).
+pub mod edges {
+    include!(concat!(env!("OUT_DIR"), "/edges.rs"));
+}

@@ -1,0 +1,45 @@
+//! The edge cases of `edges.mproto` (negative and varint constants, a struct of
+//! constants only, a frame without metadata, a rule no value meets) work as written.
+
+use bytes::Bytes;
+use mproto_feature_tests::edges::{EdgesCodec, Message, MessageRef, Odd};
+use mproto_runtime::{Codec, DecodeErrorKind, EncodeErrorKind, MessageType};
+
+/// `Message::default()` on the wire: -21555 is 0xABCD, -2 is 0xFFFE, 3 one varint byte.
+const DEFAULT: &[u8] = &[0xAB, 0xCD, 7, 0xFF, 0xFE, 3, 0];
+
+#[test]
+fn negative_and_varint_constants_are_written_and_checked() {
+    assert_eq!(&Message::default().to_bytes().unwrap()[..], DEFAULT);
+    let frame = Bytes::from_static(&[0xAB, 0xCD, 7, 0xFF, 0xFE, 3, 2, b'h', b'i']);
+    assert_eq!(Message::decode(&frame).unwrap().body, &b"hi"[..]);
+    for (at, byte, path) in [
+        (1, 0xCE, "magic"),
+        (4, 0xFD, "marker.level"),
+        (5, 4, "version"),
+    ] {
+        let mut bytes = DEFAULT.to_vec();
+        bytes[at] = byte;
+        let e = MessageRef::decode(&bytes).unwrap_err();
+        assert!(matches!(e.kind(), DecodeErrorKind::Magic { .. }), "{e}");
+        assert_eq!(e.path().to_string(), path);
+    }
+}
+
+#[test]
+fn a_frame_without_metadata_decodes_to_a_request_without_an_id() {
+    let m = EdgesCodec.decode(&Bytes::from_static(DEFAULT)).unwrap();
+    assert_eq!(m.message_type, MessageType::Request);
+    assert_eq!(m.request_id, None);
+    assert!(m.properties.is_empty());
+}
+
+#[test]
+fn a_rule_no_value_meets_refuses_to_encode() {
+    let e = Odd::default().to_bytes().unwrap_err();
+    assert!(
+        matches!(e.kind(), EncodeErrorKind::Constraint { .. }),
+        "{e}"
+    );
+    assert_eq!(e.path().to_string(), "v");
+}
