@@ -7,5 +7,6 @@ fn main() -> Result<(), mproto_compiler::build::Error> {
             "schemas/features.mproto",
             "schemas/ping.mproto",
             "schemas/edges.mproto",
+            "schemas/constants.mproto",
         ])
 }

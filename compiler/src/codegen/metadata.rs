@@ -4,8 +4,8 @@ use super::Gen;
 use super::expr::{Ctx, Scope};
 use super::names::{field_name, ident, int_ty, local};
 use crate::check::layout::fixed_size;
-use crate::ir::visit::field_refs;
-use crate::ir::{Expr, ExprKind, FieldRef, Property, Struct, Ty, TypeId, ValueTy};
+use crate::ir::visit::{const_int, field_refs};
+use crate::ir::{Expr, ExprKind, FieldRef, FieldValue, Property, Struct, Ty, TypeId, ValueTy};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -24,14 +24,39 @@ impl Gen<'_> {
         for &i in extra {
             used[i] = true;
         }
-        let binds = (0..s.fields.len())
-            .filter(|&i| used[i] && Self::in_view(s, i))
-            .map(|i| {
-                let l = local(s, i);
+        let reads_view = (0..s.fields.len()).any(|i| used[i] && Self::in_view(s, i));
+        // Metadata that reads no field of the view (no `metadata` block, or constants only).
+        let unused = (!reads_view).then(|| quote!(let _ = view;));
+        let binds = (0..s.fields.len()).filter(|&i| used[i]).filter_map(|i| {
+            let l = local(s, i);
+            if Self::in_view(s, i) {
                 let n = ident(field_name(s, i));
-                quote!(let #l = view.#n;)
-            });
-        quote!(#(#binds)*)
+                return Some(quote!(let #l = view.#n;));
+            }
+            // A constant is not in the view: its value is the same in every frame.
+            let FieldValue::Const(c) = &s.fields[i].value else {
+                return None;
+            };
+            let v = self.const_in_view(&s.fields[i].ty, c)?;
+            Some(quote!(let #l = #v;))
+        });
+        quote!(#unused #(#binds)*)
+    }
+
+    /// A constant field's value as the view would hold it.
+    fn const_in_view(&self, ty: &crate::ir::Type, c: &Expr) -> Option<TokenStream> {
+        Some(match (&ty.kind, &c.kind) {
+            (Ty::Int(i), _) => super::names::typed_lit(const_int(c)?, &int_ty(i)),
+            (Ty::Varint, _) => super::names::typed_lit(const_int(c)?, &ident("u64")),
+            (_, ExprKind::Bool(b)) => quote!(#b),
+            (_, ExprKind::Variant(id, i)) => self.variant_path(*id, *i),
+            (_, ExprKind::Str(t)) => quote!(#t),
+            (_, ExprKind::ByteStr(b)) => {
+                let b = proc_macro2::Literal::byte_string(b);
+                quote!(&#b[..])
+            }
+            _ => return None,
+        })
     }
 
     pub(super) fn emit_metadata(&self, id: TypeId, s: &Struct) -> TokenStream {
@@ -58,11 +83,7 @@ impl Gen<'_> {
                 }
             }
         }
-        let mut binds = self.bind_view_fields(s, &exprs, &lists);
-        if binds.is_empty() {
-            // Metadata that reads no field (a frame without a `metadata` block).
-            binds = quote!(let _ = view;);
-        }
+        let binds = self.bind_view_fields(s, &exprs, &lists);
         let need = |e: &Expr| {
             let v = self.expr(e, &sc);
             let t = &e.text;
@@ -298,7 +319,6 @@ impl Gen<'_> {
         }
     }
 
-    /// Reads the id straight from its offset when every field before it has a fixed size.
     /// Where the request id sits when every field before it has a fixed size:
     /// its offset, its field index and its integer type.
     pub(super) fn fixed_id_slot<'s>(

@@ -267,6 +267,10 @@ impl Gen<'_> {
             let n = proc_macro2::Literal::u64_unsuffixed(n);
             return Some(quote!(#n));
         }
+        // A variable-size constant is not in the view; such a frame is re-encoded whole.
+        if matches!(f.value, crate::ir::FieldValue::Const(_)) {
+            return None;
+        }
         let name = ident(&f.name.as_ref()?.name);
         let one = |v: TokenStream| -> Option<TokenStream> {
             let prefix = |p: &Prefix, len: TokenStream| match p {

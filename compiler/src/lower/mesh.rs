@@ -215,6 +215,7 @@ impl Lowerer {
                 let key = string_value(&ps[0]).unwrap_or_default();
                 let value = self.lower_expr(&ps[1], &cx);
                 self.check_property_value(&value);
+                self.check_md_reads(frame, &value, false);
                 md.properties.push(Property::Named {
                     key,
                     value,
@@ -227,8 +228,16 @@ impl Lowerer {
                 "message_type" => {
                     md.message_type = Some(self.md_expr(&ps[1], &cx, ValueTy::MessageType))
                 }
-                "request_id" => md.request_id = Some(self.md_expr(&ps[1], &cx, ValueTy::Int)),
-                "stream_id" => md.stream_id = Some(self.md_expr(&ps[1], &cx, ValueTy::Int)),
+                "request_id" => {
+                    let e = self.md_expr(&ps[1], &cx, ValueTy::Int);
+                    self.check_md_reads(frame, &e, true);
+                    md.request_id = Some(e);
+                }
+                "stream_id" => {
+                    let e = self.md_expr(&ps[1], &cx, ValueTy::Int);
+                    self.check_md_reads(frame, &e, true);
+                    md.stream_id = Some(e);
+                }
                 "response_status" => {
                     md.response_status = Some(self.md_expr(&ps[1], &cx, ValueTy::ResponseStatus))
                 }
@@ -256,6 +265,37 @@ impl Lowerer {
         match &self.schema.ty(frame).kind {
             TypeKind::Struct(s) => self.field_infos(&s.fields),
             _ => vec![],
+        }
+    }
+
+    /// Metadata is read from a decoded view, which has no byte positions for `sizeof`
+    /// or a checksum; and an id (`is_id`) that reads no field but constants is the
+    /// same in every frame, so the proxy could neither match responses by it nor
+    /// rewrite it.
+    fn check_md_reads(&mut self, frame: TypeId, e: &Expr, is_id: bool) {
+        let mut positional = None;
+        crate::ir::visit::ranges(e, &mut |_, _| positional = Some(e.span));
+        if let Some(span) = positional {
+            self.diags.push(
+                Diagnostic::error("E0503", "`sizeof` and checksums cannot be used in metadata")
+                    .primary(span, "metadata is read from the decoded fields")
+                    .help("route on a field of the frame instead"),
+            );
+        }
+        let TypeKind::Struct(s) = &self.schema.ty(frame).kind else {
+            return;
+        };
+        let varies = crate::ir::visit::fields_read(e).into_iter().any(|i| {
+            s.fields
+                .get(i)
+                .is_some_and(|f| !matches!(f.value, crate::ir::FieldValue::Const(_)))
+        });
+        if is_id && !varies && positional.is_none() {
+            self.diags.push(
+                Diagnostic::error("E0503", "an id must come from a field that varies")
+                    .primary(e.span, "this is the same in every frame")
+                    .help("read the id from a field that is not a constant"),
+            );
         }
     }
 

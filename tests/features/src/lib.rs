@@ -14,3 +14,8 @@ pub mod ping {
 pub mod edges {
     include!(concat!(env!("OUT_DIR"), "/edges.rs"));
 }
+
+/// Metadata read from constant fields (`schemas/constants.mproto`).
+pub mod constants {
+    include!(concat!(env!("OUT_DIR"), "/constants.rs"));
+}

@@ -2,8 +2,11 @@
 //! constants only, a frame without metadata, a rule no value meets) work as written.
 
 use bytes::Bytes;
+use mproto_feature_tests::constants::{ConstantsCodec, Message as Versioned};
 use mproto_feature_tests::edges::{EdgesCodec, Message, MessageRef, Odd};
-use mproto_runtime::{Codec, DecodeErrorKind, EncodeErrorKind, MessageType};
+use mproto_runtime::{
+    Codec, DecodeErrorKind, EncodeErrorKind, Encoded, MessageType, Mutation, Value,
+};
 
 /// `Message::default()` on the wire: -21555 is 0xABCD, -2 is 0xFFFE, 3 one varint byte.
 const DEFAULT: &[u8] = &[0xAB, 0xCD, 7, 0xFF, 0xFE, 3, 0];
@@ -42,4 +45,22 @@ fn a_rule_no_value_meets_refuses_to_encode() {
         "{e}"
     );
     assert_eq!(e.path().to_string(), "v");
+}
+
+#[test]
+fn metadata_reads_constant_fields() {
+    let frame = Versioned { id: 9 }.to_bytes().unwrap();
+    assert_eq!(
+        &frame[..],
+        &[2, 5, b'p', b'l', b'a', b'i', b'n', 0, 0, 0, 9]
+    );
+    let m = ConstantsCodec.decode(&frame).unwrap();
+    assert_eq!(m.request_id, Some(9));
+    assert_eq!(m.get("version"), Some(&Value::Int(2)));
+    assert_eq!(m.get("flavor"), Some(&Value::from("plain")));
+    // The id sits after a variable-size constant: the frame is re-encoded whole.
+    let mut out = Encoded::new();
+    let mutation = Mutation::new().with_request_id(77);
+    ConstantsCodec.encode(&frame, &mutation, &mut out).unwrap();
+    assert_eq!(Versioned::decode(&out.to_bytes()).unwrap().id, 77);
 }
