@@ -194,10 +194,17 @@ impl Lowerer {
             return;
         };
         let text = exprs::string_value(&path).unwrap_or_default();
-        let valid = !text.is_empty()
-            && text.split("::").all(|seg| {
-                let seg = seg.trim();
-                !seg.is_empty() && seg.chars().all(|c| c.is_alphanumeric() || c == '_')
+        // Each segment an identifier that is not a Rust keyword; a leading `::`, `crate`
+        // or `self` roots the path.
+        let rest = text.strip_prefix("::").unwrap_or(&text);
+        let valid = !rest.is_empty()
+            && rest.split("::").enumerate().all(|(i, seg)| {
+                let rooted = i == 0 && matches!(seg, "crate" | "self" | "super");
+                rooted
+                    || (seg.starts_with(|c: char| c.is_alphabetic() || c == '_')
+                        && seg.chars().all(|c| c.is_alphanumeric() || c == '_')
+                        && seg != "_"
+                        && !is_rust_keyword(seg))
             });
         if !valid {
             self.diags.push(
@@ -270,6 +277,24 @@ const RUST_KEYWORDS: &[&str] = &[
     "unsafe", "use", "while", "async", "await", "abstract", "become", "box", "do", "final",
     "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
+
+/// True for every Rust keyword (some are in [`KEYWORDS`] only, being the language's too).
+fn is_rust_keyword(s: &str) -> bool {
+    RUST_KEYWORDS.contains(&s)
+        || matches!(
+            s,
+            "self"
+                | "if"
+                | "else"
+                | "match"
+                | "where"
+                | "true"
+                | "false"
+                | "enum"
+                | "struct"
+                | "extern"
+        )
+}
 
 #[cfg(test)]
 mod tests {

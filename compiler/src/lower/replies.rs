@@ -295,6 +295,14 @@ impl Lowerer {
                 continue;
             };
             let g = &s.fields[i];
+            if fields.iter().any(|(j, _)| *j == i) {
+                self.diags.push(
+                    Diagnostic::error("E0202", format!("field `{fname}` is set twice"))
+                        .primary(span_of(&lps[0], f.file), "set again here")
+                        .help("set each field once"),
+                );
+                continue;
+            }
             if !matches!(g.value, FieldValue::Plain) {
                 self.diags.push(
                     Diagnostic::error(

@@ -249,6 +249,7 @@ impl Lowerer {
             let (name, ty) = if aps[1].as_rule() == Rule::named_arm {
                 let nps = inner(&aps[1]);
                 let n = Self::ident(&nps[0], f.file);
+                self.check_name(&n, "union arm");
                 let ty = self.lower_ty(f, &nps[1], &format!("{base}{}", n.name), cx);
                 (Some(n), ty)
             } else {
@@ -263,6 +264,13 @@ impl Lowerer {
                 ty,
                 span: arm_span,
             });
+        }
+        if arms.is_empty() {
+            self.diags.push(
+                Diagnostic::error("E0307", "invalid union")
+                    .primary(span_of(t, f.file), "a `match` type needs at least one arm")
+                    .help("add `_ => ()` for a tag with nothing after it"),
+            );
         }
         Ty::Union(Union { tag, arms })
     }
