@@ -51,6 +51,11 @@ pub fn compile_str(
 /// Runs the checks that need the whole lowered schema.
 pub fn check_schema(schema: ir::Schema) -> Result<Compiled, Diagnostics> {
     let layout = check::check_layout(&schema)?;
+    let mut diags = Diagnostics::new();
+    check::names::check_generated_names(&schema, &layout, &mut diags);
+    if diags.has_errors() {
+        return Err(diags);
+    }
     Ok(Compiled { schema, layout })
 }
 

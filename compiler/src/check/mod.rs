@@ -2,5 +2,6 @@
 //! frame's length is found.
 
 pub mod layout;
+pub mod names;
 
 pub use layout::{Derive, FieldLayout, FramePlan, Layout, Measure, StructLayout, check_layout};

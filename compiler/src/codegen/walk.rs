@@ -69,7 +69,7 @@ impl Gen<'_> {
     /// Walk code that reads each run of fixed-size fields as one chunk (see `chunk.rs`),
     /// starting over with `walk_each` from `w0` when the buffer is too short for one.
     fn walk_chunked(&self, id: TypeId, s: &Struct, runs: &[Run]) -> TokenStream {
-        let needed = walk_needed(s, &[]);
+        let needed = walk_needed(self.schema, s, &[]);
         let mut out = TokenStream::new();
         let mut i = 0;
         while i < s.fields.len() {
@@ -176,7 +176,7 @@ impl Gen<'_> {
         keep: &[usize],
     ) -> TokenStream {
         let sc = Scope::of(Ctx::View, id, s, vec![false; s.fields.len()]);
-        let needed = walk_needed(s, keep);
+        let needed = walk_needed(self.schema, s, keep);
         let sname = &self.schema.ty(id).name.name;
         let mut out = TokenStream::new();
         for (i, f) in s.fields.iter().enumerate().take(end).skip(first) {
@@ -540,22 +540,34 @@ impl Gen<'_> {
 }
 
 /// Fields whose values framing needs: lengths, conditions and union tags read them.
-fn walk_needed(s: &Struct, keep: &[usize]) -> Vec<bool> {
+fn walk_needed(schema: &crate::ir::Schema, s: &Struct, keep: &[usize]) -> Vec<bool> {
     let mut need = vec![false; s.fields.len()];
     for &k in keep {
         need[k] = true;
     }
     let mut mark = |e: &Expr| field_refs(e, &mut |r| need[r.field] = true);
     for f in &s.fields {
-        if let Some(e) = len_expr(&f.ty) {
-            mark(e);
-        }
         if let Some(c) = &f.condition {
             mark(c);
         }
-        if let Ty::Union(u) = &f.ty.kind {
-            mark(&u.tag);
-        }
+        mark_walked(schema, &f.ty, &mut mark);
     }
     need
+}
+
+/// Marks what walking `ty` reads: its length, and a union's tag and its arms' lengths.
+/// A fixed-size type is skipped in one step and reads nothing.
+fn mark_walked(schema: &crate::ir::Schema, ty: &Type, mark: &mut impl FnMut(&Expr)) {
+    if fixed_size(schema, ty).is_some() {
+        return;
+    }
+    if let Some(e) = len_expr(ty) {
+        mark(e);
+    }
+    if let Ty::Union(u) = &ty.kind {
+        mark(&u.tag);
+        for a in &u.arms {
+            mark_walked(schema, &a.ty, mark);
+        }
+    }
 }

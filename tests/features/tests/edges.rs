@@ -3,7 +3,9 @@
 
 use bytes::Bytes;
 use mproto_feature_tests::constants::{ConstantsCodec, Message as Versioned};
-use mproto_feature_tests::edges::{EdgesCodec, Message, MessageRef, Odd};
+use mproto_feature_tests::edges::{
+    EdgesCodec, Message, MessageRef, Odd, SizedBodyRef, SizedFlagRef, SizedRef,
+};
 use mproto_runtime::{
     Codec, DecodeErrorKind, EncodeErrorKind, Encoded, MessageType, Mutation, Value,
 };
@@ -63,4 +65,14 @@ fn metadata_reads_constant_fields() {
     let mutation = Mutation::new().with_request_id(77);
     ConstantsCodec.encode(&frame, &mutation, &mut out).unwrap();
     assert_eq!(Versioned::decode(&out.to_bytes()).unwrap().id, 77);
+}
+
+#[test]
+fn a_union_arm_reads_an_earlier_length_and_a_fixed_union_is_skipped_whole() {
+    let v = SizedRef::decode(&[1, 0, 2, b'h', b'i', 7]).unwrap();
+    assert_eq!(v.body, SizedBodyRef::V1(b"hi"));
+    assert!(matches!(v.flag, SizedFlagRef::V1(7)));
+    let v = SizedRef::decode(&[2, 0, 9, 7]).unwrap();
+    assert_eq!(v.body, SizedBodyRef::Other);
+    assert!(SizedRef::decode(&[1, 0, 3, b'h', b'i', 7]).is_err());
 }
