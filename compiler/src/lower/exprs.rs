@@ -144,7 +144,7 @@ impl Lowerer {
     /// An expression that must be a bool.
     pub(crate) fn bool_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>, what: &str) -> Expr {
         let e = self.lower_expr(p, cx);
-        if *strip(&e.ty) != ValueTy::Bool && e.ty != ValueTy::Unit {
+        if *strip(&e.ty) != ValueTy::Bool && !reported(&e) {
             self.mismatch(e.span, &format!("a bool for {what}"), &e.ty);
         }
         e
@@ -153,7 +153,7 @@ impl Lowerer {
     /// An expression that must be an integer.
     pub(crate) fn int_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>, what: &str) -> Expr {
         let e = self.lower_expr(p, cx);
-        if *strip(&e.ty) != ValueTy::Int && e.ty != ValueTy::Unit {
+        if *strip(&e.ty) != ValueTy::Int && !reported(&e) {
             self.mismatch(e.span, &format!("an integer for {what}"), &e.ty);
         }
         e
@@ -628,6 +628,12 @@ pub(crate) fn builtin_ty(b: BuiltinVariant) -> ValueTy {
 
 /// A placeholder for an expression that already produced an error; `Unit` suppresses
 /// follow-on type errors.
+/// True for the placeholder of an expression whose error was already reported (see
+/// [`unit`]), which further checks leave alone; the literal `()` is not one.
+fn reported(e: &Expr) -> bool {
+    e.ty == ValueTy::Unit && matches!(e.kind, ExprKind::Int(0))
+}
+
 pub(super) fn unit(span: Span, text: String) -> Expr {
     Expr {
         kind: ExprKind::Int(0),

@@ -39,6 +39,15 @@ impl Lowerer {
             }
         }
         match self.field_ref(&parts, cx, false) {
+            // Only a `match` field, a `()` or padding has no value type.
+            Some((_, ty)) if *super::exprs::strip(&ty) == ValueTy::Unit => {
+                self.diags.push(
+                    Diagnostic::error("E0301", format!("`{text}` has no value to compute with"))
+                        .primary(span, "a `match` field, `()` or padding")
+                        .help("compute with the union's tag or with fields inside its arms"),
+                );
+                unit(span, text)
+            }
             Some((r, ty)) => Expr {
                 kind: ExprKind::Field(r),
                 ty,
