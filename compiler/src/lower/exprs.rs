@@ -190,6 +190,26 @@ impl Lowerer {
 
     /// Lowers and types an expression.
     pub(crate) fn lower_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
+        let e = self.lower_expr_unchecked(p, cx);
+        if depth(&e) <= MAX_EXPR_DEPTH {
+            return e;
+        }
+        // Every later pass walks expressions recursively; this keeps their stacks bounded.
+        if !self.too_deep {
+            self.too_deep = true;
+            self.diags.push(
+                Diagnostic::error("E0100", "expression nested too deep")
+                    .primary(
+                        e.span,
+                        format!("more than {MAX_EXPR_DEPTH} levels of operators, `if` or `match`"),
+                    )
+                    .help("split it with derived fields, or simplify it"),
+            );
+        }
+        unit(e.span, e.text)
+    }
+
+    fn lower_expr_unchecked(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
         let span = span_of(p, cx.file);
         let text = p.as_str().trim_end().to_string();
         let pairs = inner(p);
@@ -628,6 +648,25 @@ pub(crate) fn builtin_ty(b: BuiltinVariant) -> ValueTy {
 
 /// A placeholder for an expression that already produced an error; `Unit` suppresses
 /// follow-on type errors.
+/// Deepest expression accepted: far beyond any real schema, and shallow enough for
+/// every pass that walks expressions recursively.
+const MAX_EXPR_DEPTH: usize = 100;
+
+/// How deeply an expression nests, counted without recursion.
+fn depth(e: &Expr) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(e, 1usize)];
+    while let Some((e, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        stack.extend(
+            crate::ir::visit::children(e)
+                .into_iter()
+                .map(|c| (c, d + 1)),
+        );
+    }
+    deepest
+}
+
 /// True for the placeholder of an expression whose error was already reported (see
 /// [`unit`]), which further checks leave alone; the literal `()` is not one.
 fn reported(e: &Expr) -> bool {

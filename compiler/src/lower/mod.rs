@@ -84,6 +84,8 @@ pub(crate) struct Lowerer {
     /// Names of the fields of the struct being lowered, to tell a forward reference
     /// from an unknown name.
     pub(crate) struct_names: Vec<String>,
+    /// An expression nested too deep was reported (once per run).
+    pub(crate) too_deep: bool,
 }
 
 /// The inner pairs of a pair, without keyword tokens.

@@ -14,7 +14,66 @@ pub struct SchemaParser;
 
 /// Parses a whole file into its top-level pairs.
 pub fn parse_file(text: &str, file: FileId) -> Result<Pairs<'_, Rule>, Box<Diagnostic>> {
+    if let Some(at) = too_deep(text) {
+        return Err(Box::new(
+            Diagnostic::error("E0100", "nested too deep")
+                .primary(
+                    Span::new(file, at, at + 1),
+                    format!("more than {MAX_NESTING} brackets or prefix operators deep"),
+                )
+                .help("no schema needs this; the parser would run out of stack"),
+        ));
+    }
     SchemaParser::parse(Rule::file, text).map_err(|e| Box::new(syntax_error(&e, file)))
+}
+
+/// Deepest bracket nesting, and longest run of prefix operators, the parser accepts.
+const MAX_NESTING: usize = 64;
+
+/// Where `text` nests brackets, or stacks `-`/`!`, deeper than [`MAX_NESTING`];
+/// comments and string literals are skipped.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut run, mut i) = (0usize, 0usize, 0);
+    while let Some(&b) = bytes.get(i) {
+        let rest = &bytes[i..];
+        if rest.starts_with(b"//") {
+            i += rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
+            continue;
+        }
+        if rest.starts_with(b"/*") {
+            i += rest
+                .windows(2)
+                .position(|w| w == b"*/")
+                .map_or(rest.len(), |p| p + 2);
+            continue;
+        }
+        match b {
+            b'"' => {
+                // To the closing quote, stepping over escapes.
+                let mut j = i + 1;
+                while let Some(&c) = bytes.get(j) {
+                    j += if c == b'\\' { 2 } else { 1 };
+                    if c == b'"' {
+                        break;
+                    }
+                }
+                i = j;
+                run = 0;
+                continue;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'-' | b'!' => run += 1,
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ => run = 0,
+        }
+        if depth > MAX_NESTING || run > MAX_NESTING {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Turns a pest error into an E0100 diagnostic.
