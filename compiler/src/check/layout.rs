@@ -326,22 +326,40 @@ fn check_self_reference(s: &Struct, i: usize, e: &Expr, diags: &mut Diagnostics)
     };
     let mut bad = None;
     crate::ir::visit::ranges(e, &mut |range, checksum| {
+        // A field in a `sizeof(a..b)` whose length is this field: measuring it would
+        // need this value. (`sizeof(self)` is computed from the other fields' sizes.)
+        let fields = match range {
+            FieldRange::SelfStruct => 0..0,
+            FieldRange::Fields { first, last } => *first..(*last + 1).min(s.fields.len()),
+        };
+        if s.fields
+            .get(fields)
+            .unwrap_or_default()
+            .iter()
+            .any(|g| len_expr(&g.ty).is_some_and(|l| fields_read(l).contains(&i)))
+        {
+            bad = Some((
+                "it measures a field whose length it is",
+                "leave it underived: a length field is computed from what it measures",
+            ));
+        }
         if !covers(range) {
             return;
         }
         let field = &s.fields[i];
+        let help = "cover only the fields before or after it";
         if checksum {
-            bad = Some("a checksum cannot cover itself");
+            bad = Some(("a checksum cannot cover itself", help));
         } else if matches!(field.ty.kind, Ty::Varint | Ty::Zigzag) {
-            bad = Some("a varint cannot hold a size that includes itself");
+            bad = Some(("a varint cannot hold a size that includes itself", help));
         }
     });
-    if let Some(message) = bad {
+    if let Some((message, help)) = bad {
         diags.push(
             Diagnostic::error("E0405", "a derived field depends on itself")
                 .primary(e.span, message)
                 .secondary(s.fields[i].span, "the derived field")
-                .help("cover only the fields before or after it"),
+                .help(help),
         );
     }
 }
