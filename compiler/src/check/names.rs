@@ -10,16 +10,9 @@ use super::Layout;
 /// codec generated for protocol `ab`. Rust would refuse the generated code.
 pub fn check_generated_names(schema: &Schema, layout: &Layout, diags: &mut Diagnostics) {
     let tokens = crate::codegen::emit_tokens(schema, layout, &Default::default());
-    let Ok(file) = syn::parse2::<syn::File>(tokens) else {
-        return;
-    };
-    let mut seen: Vec<String> = Vec::new();
-    for item in &file.items {
-        let Some(name) = item_name(item) else {
-            continue;
-        };
-        if !seen.contains(&name) {
-            seen.push(name);
+    let mut seen = std::collections::HashSet::new();
+    for name in item_names(tokens) {
+        if seen.insert(name.clone()) {
             continue;
         }
         // The schema's own type of that name, or else the first type, to point at.
@@ -37,14 +30,27 @@ pub fn check_generated_names(schema: &Schema, layout: &Layout, diags: &mut Diagn
     }
 }
 
-/// The name a top-level item defines in the type namespace.
-fn item_name(item: &syn::Item) -> Option<String> {
-    match item {
-        syn::Item::Struct(s) => Some(s.ident.to_string()),
-        syn::Item::Enum(e) => Some(e.ident.to_string()),
-        syn::Item::Type(t) => Some(t.ident.to_string()),
-        syn::Item::Trait(t) => Some(t.ident.to_string()),
-        syn::Item::Union(u) => Some(u.ident.to_string()),
-        _ => None,
+/// The names the module's top-level items define in the type namespace (`struct`,
+/// `enum`, `type`, `trait`, `union`) and its `use … as` aliases, read off the tokens:
+/// parsing the whole module with `syn` cost more than generating it.
+fn item_names(tokens: proc_macro2::TokenStream) -> Vec<String> {
+    use proc_macro2::TokenTree;
+    let mut names = Vec::new();
+    let mut prev: Option<String> = None;
+    for tt in tokens {
+        let TokenTree::Ident(id) = tt else {
+            prev = None;
+            continue;
+        };
+        let word = id.to_string();
+        if matches!(
+            prev.as_deref(),
+            Some("struct" | "enum" | "type" | "trait" | "union" | "as")
+        ) && word != "_"
+        {
+            names.push(word.clone());
+        }
+        prev = Some(word);
     }
+    names
 }

@@ -29,10 +29,14 @@ impl Lowerer {
             .filter_map(|b| inner(&b).into_iter().next().map(|n| n.as_str().to_string()))
             .collect();
         let mut fields: Vec<Field> = Vec::new();
+        // What expressions know about the fields so far, kept alongside them: rebuilt for
+        // every field, it made lowering quadratic in the field count.
+        let mut infos: Vec<FieldInfo> = Vec::new();
         let mut values = Vec::new();
         for m in &parts[2..] {
-            if let Some(field) = self.lower_member(f, m, &sname, id, &fields) {
+            if let Some(field) = self.lower_member(f, m, &sname, id, &fields, &infos) {
                 values.push((fields.len(), m.clone()));
+                infos.push(FieldInfo::of(&self.schema, &field));
                 fields.push(field);
             }
         }
@@ -49,7 +53,7 @@ impl Lowerer {
                 })
                 .and_then(|v| inner(&v).into_iter().next());
             if let Some(e) = value {
-                fields[i].value = self.field_value(f, &e, &fields, i);
+                fields[i].value = self.field_value(f, &e, &fields, &infos, i);
             }
         }
         self.struct_names.clear();
@@ -83,6 +87,7 @@ impl Lowerer {
         sname: &str,
         sid: TypeId,
         prev: &[Field],
+        infos: &[FieldInfo],
     ) -> Option<Field> {
         let body = inner(m).into_iter().next()?;
         let span = span_of(m, f.file);
@@ -120,7 +125,7 @@ impl Lowerer {
                 };
                 Some(plain(ty, span))
             }
-            _ => self.lower_field(f, &body, sname, sid, prev, doc, span),
+            _ => self.lower_field(f, &body, sname, sid, prev, infos, doc, span),
         }
     }
 
@@ -132,6 +137,7 @@ impl Lowerer {
         sname: &str,
         _sid: TypeId,
         prev: &[Field],
+        infos: &[FieldInfo],
         doc: Vec<String>,
         span: Span,
     ) -> Option<Field> {
@@ -152,8 +158,7 @@ impl Lowerer {
                 );
             }
         }
-        let infos = self.field_infos(prev);
-        let cx = ExprCx::fields(f.file, &infos, prev.len());
+        let cx = ExprCx::fields(f.file, infos, prev.len());
         let fname = name
             .as_ref()
             .map_or("field", |n| n.name.as_str())
@@ -178,7 +183,7 @@ impl Lowerer {
             match part.as_rule() {
                 Rule::field_value => {}
                 Rule::field_where => {
-                    let mut me = self.field_infos(prev);
+                    let mut me = infos.to_vec();
                     me.push(FieldInfo::of(&self.schema, &field));
                     let cx = ExprCx::fields(f.file, &me, prev.len() + 1);
                     field.constraint = Some(self.bool_expr(&e, &cx, "a `where` rule"));
@@ -207,10 +212,10 @@ impl Lowerer {
         f: &ParsedFile<'_>,
         e: &Pair<'_, Rule>,
         all: &[Field],
+        infos: &[FieldInfo],
         index: usize,
     ) -> FieldValue {
-        let infos = self.field_infos(all);
-        let cx = ExprCx::fields(f.file, &infos, index).with_any_field_in_calls();
+        let cx = ExprCx::fields(f.file, infos, index).with_any_field_in_calls();
         let field = &all[index];
         let expr = self.lower_expr(e, &cx);
         let literal = matches!(
