@@ -129,7 +129,7 @@ impl Gen<'_> {
 
             impl #impl_g #self_ty {
                 /// Encodes into `out`, computing lengths, counts and checksums.
-                pub fn encode<S: __mp::Sink + ?::core::marker::Sized>(&self, out: &mut S) -> ::core::result::Result<(), __mp::EncodeError> {
+                pub fn encode<__S: __mp::Sink + ?::core::marker::Sized>(&self, out: &mut __S) -> ::core::result::Result<(), __mp::EncodeError> {
                     let base = out.position();
                     self.write(out, base)
                 }
@@ -157,12 +157,12 @@ impl Gen<'_> {
                 }
 
                 #[doc(hidden)]
-                pub fn write<S: __mp::Sink + ?::core::marker::Sized>(&self, out: &mut S, base: usize) -> ::core::result::Result<(), __mp::EncodeError> {
+                pub fn write<__S: __mp::Sink + ?::core::marker::Sized>(&self, out: &mut __S, base: usize) -> ::core::result::Result<(), __mp::EncodeError> {
                     let mut at = "";
                     self.write_fields(out, base, &mut at).map_err(|e| __mp::eval::in_field_enc(e, at))
                 }
 
-                fn write_fields<S: __mp::Sink + ?::core::marker::Sized>(&self, out: &mut S, base: usize, at: &mut &'static str) -> ::core::result::Result<(), __mp::EncodeError> {
+                fn write_fields<__S: __mp::Sink + ?::core::marker::Sized>(&self, out: &mut __S, base: usize, at: &mut &'static str) -> ::core::result::Result<(), __mp::EncodeError> {
                     #body
                 }
             }

@@ -320,7 +320,7 @@ impl Gen<'_> {
         let k = self.text_writer(key, quote!(k))?;
         let v = self.text_writer(value, quote!(v))?;
         Some(quote! {
-            fn write_pair<S: __mp::Sink + ?::core::marker::Sized>(out: &mut S, k: &str, v: &str) -> ::core::result::Result<(), __mp::EncodeError> {
+            fn write_pair<__S: __mp::Sink + ?::core::marker::Sized>(out: &mut __S, k: &str, v: &str) -> ::core::result::Result<(), __mp::EncodeError> {
                 #k
                 #v
                 ::core::result::Result::Ok(())

@@ -236,7 +236,7 @@ impl Gen<'_> {
 
             impl #m {
                 #[doc(hidden)]
-                pub fn write<#write_lt S: __mp::Sink + ?::core::marker::Sized>(item: &#item_o, out: &mut S, base: usize) -> ::core::result::Result<(), __mp::EncodeError> {
+                pub fn write<#write_lt __S: __mp::Sink + ?::core::marker::Sized>(item: &#item_o, out: &mut __S, base: usize) -> ::core::result::Result<(), __mp::EncodeError> {
                     let _ = base;
                     #write
                     ::core::result::Result::Ok(())

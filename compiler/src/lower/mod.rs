@@ -221,6 +221,23 @@ impl Lowerer {
 
     /// Names must not be keywords of the language or of Rust, since they become Rust names.
     pub(crate) fn check_name(&mut self, name: &Ident, what: &str) {
+        if name.name.starts_with("__") {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0206",
+                    format!(
+                        "`{}` starts with `__`, which generated code keeps for its own names",
+                        name.name
+                    ),
+                )
+                .primary(name.span, "reserved name")
+                .help(format!(
+                    "choose another name, such as `{}`",
+                    name.name.trim_start_matches('_')
+                )),
+            );
+            return;
+        }
         if KEYWORDS.contains(&name.name.as_str()) || RUST_KEYWORDS.contains(&name.name.as_str()) {
             self.diags.push(
                 Diagnostic::error(

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use mproto_feature_tests::constants::{ConstantsCodec, Message as Versioned};
 use mproto_feature_tests::edges::{
-    EdgesCodec, Message, MessageRef, Odd, SizedBodyRef, SizedFlagRef, SizedRef,
+    EdgesCodec, Message, MessageRef, Odd, Rows, S, SizedBodyRef, SizedFlagRef, SizedRef,
 };
 use mproto_runtime::{
     Codec, DecodeErrorKind, EncodeErrorKind, Encoded, MessageType, Mutation, Value,
@@ -75,4 +75,14 @@ fn a_union_arm_reads_an_earlier_length_and_a_fixed_union_is_skipped_whole() {
     let v = SizedRef::decode(&[2, 0, 9, 7]).unwrap();
     assert_eq!(v.body, SizedBodyRef::Other);
     assert!(SizedRef::decode(&[1, 0, 3, b'h', b'i', 7]).is_err());
+}
+
+#[test]
+fn a_type_named_s_is_a_list_element() {
+    let rows = Rows {
+        rows: vec![S { x: 1 }, S { x: 2 }],
+    };
+    let bytes = rows.to_bytes().unwrap();
+    assert_eq!(&bytes[..], &[2, 1, 2]);
+    assert_eq!(Rows::decode(&bytes).unwrap(), rows);
 }
