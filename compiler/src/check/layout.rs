@@ -92,6 +92,7 @@ pub fn check_layout(schema: &Schema) -> Result<Layout, Diagnostics> {
     if diags.has_errors() {
         return Err(diags);
     }
+    check_nesting(schema, &mut diags);
     let mut layout = Layout {
         structs: vec![None; schema.types.len()],
         frame: None,
@@ -110,6 +111,71 @@ pub fn check_layout(schema: &Schema) -> Result<Layout, Diagnostics> {
         Err(diags)
     } else {
         Ok(layout)
+    }
+}
+
+/// Deepest chain of structs inside structs: rustc's own recursion limit (128) stops
+/// short of what the language would otherwise accept.
+const MAX_STRUCT_NESTING: usize = 64;
+
+/// Reports structs nested more than [`MAX_STRUCT_NESTING`] deep, computing each
+/// struct's depth without recursion (a chain can be as long as the schema).
+fn check_nesting(schema: &Schema, diags: &mut Diagnostics) {
+    let inner: Vec<Vec<TypeId>> = schema
+        .type_ids()
+        .map(|id| match &schema.ty(id).kind {
+            TypeKind::Struct(s) => {
+                let mut out = Vec::new();
+                for f in &s.fields {
+                    structs_in(schema, &f.ty, &mut out);
+                }
+                out
+            }
+            _ => Vec::new(),
+        })
+        .collect();
+    // Depths only grow, one level per round; a chain past the limit shows within it.
+    let mut depth = vec![1usize; inner.len()];
+    for _ in 0..=MAX_STRUCT_NESTING {
+        let mut changed = false;
+        for (i, uses) in inner.iter().enumerate() {
+            let d = 1 + uses.iter().map(|u| depth[u.index()]).max().unwrap_or(0);
+            if d > depth[i] {
+                depth[i] = d;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for id in schema.type_ids() {
+        if depth[id.index()] > MAX_STRUCT_NESTING {
+            let ty = schema.ty(id);
+            diags.push(
+                Diagnostic::error("E0304", "structs nested too deep")
+                    .primary(
+                        ty.name.span,
+                        format!("more than {MAX_STRUCT_NESTING} structs deep"),
+                    )
+                    .help("flatten some of the nesting: Rust's compiler stops following nested types at 128 levels"),
+            );
+            return;
+        }
+    }
+}
+
+/// The struct types `ty` holds directly (through lists and unions, not inside them).
+fn structs_in(schema: &Schema, ty: &Type, out: &mut Vec<TypeId>) {
+    match &ty.kind {
+        Ty::Named(id) if matches!(schema.ty(*id).kind, TypeKind::Struct(_)) => out.push(*id),
+        Ty::List { elem, .. } => structs_in(schema, elem, out),
+        Ty::KvList { key, value, .. } => {
+            structs_in(schema, key, out);
+            structs_in(schema, value, out);
+        }
+        Ty::Union(u) => u.arms.iter().for_each(|a| structs_in(schema, &a.ty, out)),
+        _ => {}
     }
 }
 
@@ -728,6 +794,19 @@ mod tests {
             !codes.is_empty() && codes.iter().all(|c| *c == "E0304"),
             "{codes:?}"
         );
+    }
+
+    #[test]
+    fn structs_nest_at_most_64_deep() {
+        let chain = |n: usize| {
+            let mut text = String::new();
+            for i in 0..n {
+                text.push_str(&format!("struct S{i} {{ x: [S{0}; u8] }}\n", i + 1));
+            }
+            text + &format!("struct S{n} {{ y: u8 }}\n")
+        };
+        assert!(layout_of(&chain(63)).is_ok());
+        assert_eq!(layout_of(&chain(64)).map(|_| ()), Err(vec!["E0304"]));
     }
 
     #[test]

@@ -242,6 +242,8 @@ impl Gen<'_> {
         let (t, max) = (int_ty(it), max_of(it.bits, it.signed));
         let m = to_bytes_method(endian_of(self.schema, it.endian));
         let off_lit = lit_usize(off);
+        // Summed here: `0 + 4` would be clippy's `identity_op` for an id at offset 0.
+        let after = lit_usize(off + n as u64);
         let head: Vec<Ident> = (0..off).map(|k| format_ident!("h{}", k)).collect();
         let id: Vec<Ident> = (0..n).map(|k| format_ident!("i{}", k)).collect();
         quote! {
@@ -249,7 +251,7 @@ impl Gen<'_> {
                 mutation.properties.is_empty(),
                 mutation.request_id,
                 frame.first_chunk::<#off_lit>(),
-                frame.get(#off_lit + #n..),
+                frame.get(#after..),
             ) {
                 let [#(#id),*] = __mp::eval::fit::<#t>(i128::from(id), #max)?.#m();
                 out.write_slice(&[#(#head,)* #(#id),*]);

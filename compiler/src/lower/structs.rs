@@ -218,6 +218,18 @@ impl Lowerer {
         let cx = ExprCx::fields(f.file, infos, index).with_any_field_in_calls();
         let field = &all[index];
         let expr = self.lower_expr(e, &cx);
+        if let Some(c) = &field.condition {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0406",
+                    "a conditional field cannot have a value of its own",
+                )
+                .primary(expr.span, "a constant or computed value")
+                .secondary(c.span, "the field is present only when this holds")
+                .help("move the field into a struct or union arm that is present when it is"),
+            );
+            return FieldValue::Plain;
+        }
         let literal = matches!(
             expr.kind,
             ExprKind::Int(_)
