@@ -167,15 +167,13 @@ fn check_nesting(schema: &Schema, diags: &mut Diagnostics) {
 
 /// The struct types `ty` holds directly (through lists and unions, not inside them).
 fn structs_in(schema: &Schema, ty: &Type, out: &mut Vec<TypeId>) {
-    match &ty.kind {
-        Ty::Named(id) if matches!(schema.ty(*id).kind, TypeKind::Struct(_)) => out.push(*id),
-        Ty::List { elem, .. } => structs_in(schema, elem, out),
-        Ty::KvList { key, value, .. } => {
-            structs_in(schema, key, out);
-            structs_in(schema, value, out);
-        }
-        Ty::Union(u) => u.arms.iter().for_each(|a| structs_in(schema, &a.ty, out)),
-        _ => {}
+    if let Ty::Named(id) = &ty.kind
+        && matches!(schema.ty(*id).kind, TypeKind::Struct(_))
+    {
+        out.push(*id);
+    }
+    for inner in crate::ir::visit::inner_types(ty) {
+        structs_in(schema, inner, out);
     }
 }
 
@@ -458,14 +456,8 @@ fn check_size(schema: &Schema, ty: &Type, diags: &mut Diagnostics) {
         );
         return;
     }
-    match &ty.kind {
-        Ty::List { elem, .. } => check_size(schema, elem, diags),
-        Ty::KvList { key, value, .. } => {
-            check_size(schema, key, diags);
-            check_size(schema, value, diags);
-        }
-        Ty::Union(u) => u.arms.iter().for_each(|a| check_size(schema, &a.ty, diags)),
-        _ => {}
+    for inner in crate::ir::visit::inner_types(ty) {
+        check_size(schema, inner, diags);
     }
 }
 

@@ -64,6 +64,17 @@ pub fn fields_read(e: &Expr) -> Vec<usize> {
     out
 }
 
+/// The types a type holds: a list's element, a key/value list's key and value, a
+/// union's arms.
+pub fn inner_types(ty: &Type) -> Vec<&Type> {
+    match &ty.kind {
+        Ty::List { elem, .. } => vec![elem],
+        Ty::KvList { key, value, .. } => vec![key, value],
+        Ty::Union(u) => u.arms.iter().map(|a| &a.ty).collect(),
+        _ => vec![],
+    }
+}
+
 /// The length expression of a type, if its length comes from one.
 pub fn len_expr(ty: &Type) -> Option<&Expr> {
     match &ty.kind {
