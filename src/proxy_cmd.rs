@@ -58,13 +58,16 @@ async fn serve(args: ProxyArgs) -> bool {
             return false;
         }
     };
+    // Handlers first: a signal sent as soon as "listening" is printed must drain the
+    // proxy, not kill it (a test that did so failed under load).
+    let shutdown = shutdown_signal();
     for addr in proxy.listener_addrs() {
         println!("listening on {addr}");
     }
     if let Some(admin) = proxy.admin_addr() {
         println!("admin on http://{admin} (/metrics, /ready)");
     }
-    proxy.run(shutdown_signal()).await;
+    proxy.run(shutdown).await;
     true
 }
 
@@ -80,28 +83,41 @@ async fn bind(args: &ProxyArgs) -> Result<Proxy, ProxyError> {
     Proxy::bind(&mesh, &registry).await
 }
 
-/// Completes on Ctrl-C or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Completes on Ctrl-C or, on Unix, SIGTERM. The Unix handlers are installed when this
+/// is called, not when the future is first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let interrupt = async {
+                match interrupt.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending().await,
+                }
+            };
+            let terminate = async {
+                match terminate.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = interrupt => {}
+                () = terminate => {}
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
     }
 }
 
