@@ -8,5 +8,6 @@ fn main() -> Result<(), mproto_compiler::build::Error> {
             "schemas/ping.mproto",
             "schemas/edges.mproto",
             "schemas/constants.mproto",
+            "schemas/negative.mproto",
         ])
 }

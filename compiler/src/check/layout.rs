@@ -396,12 +396,12 @@ fn check_self_reference(s: &Struct, i: usize, e: &Expr, diags: &mut Diagnostics)
             FieldRange::SelfStruct => 0..0,
             FieldRange::Fields { first, last } => *first..(*last + 1).min(s.fields.len()),
         };
-        if s.fields
-            .get(fields)
-            .unwrap_or_default()
-            .iter()
-            .any(|g| len_expr(&g.ty).is_some_and(|l| fields_read(l).contains(&i)))
-        {
+        if s.fields.get(fields).unwrap_or_default().iter().any(|g| {
+            g.condition
+                .as_ref()
+                .is_some_and(|c| fields_read(c).contains(&i))
+                || lengths_read(&g.ty, i)
+        }) {
             bad = Some((
                 "it measures a field whose length it is",
                 "leave it underived: a length field is computed from what it measures",
@@ -426,6 +426,15 @@ fn check_self_reference(s: &Struct, i: usize, e: &Expr, diags: &mut Diagnostics)
                 .help(help),
         );
     }
+}
+
+/// True when a length inside `ty` (its own, or one in a list element or union arm)
+/// reads field `i`.
+fn lengths_read(ty: &Type, i: usize) -> bool {
+    len_expr(ty).is_some_and(|l| fields_read(l).contains(&i))
+        || crate::ir::visit::inner_types(ty)
+            .into_iter()
+            .any(|t| lengths_read(t, i))
 }
 
 /// The most bytes any type may take: the protocol's `max_frame`, or 4 GiB in a schema

@@ -357,7 +357,7 @@ impl Gen<'_> {
                 && let Some(v) = crate::ir::visit::const_int(c)
             {
                 let t = int_ty(i);
-                let lit = super::names::typed_lit(v, &t);
+                let lit = super::names::receiver(&super::names::typed_lit(v, &t));
                 let m =
                     super::names::to_bytes_method(super::names::endian_of(self.schema, i.endian));
                 let (a, b) = (

@@ -190,10 +190,17 @@ impl Lowerer {
 
     /// Lowers and types an expression.
     pub(crate) fn lower_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>) -> Expr {
-        let e = self.lower_expr_unchecked(p, cx);
-        if depth(&e) <= MAX_EXPR_DEPTH {
-            return e;
-        }
+        // A flat chain of operators longer than this nests deeper than the limit once
+        // built (and building, walking and dropping it recurses): refused unbuilt.
+        let e = if p.clone().into_inner().count() > 8 * MAX_EXPR_DEPTH {
+            unit(span_of(p, cx.file), p.as_str().trim_end().to_string())
+        } else {
+            let e = self.lower_expr_unchecked(p, cx);
+            if depth(&e) <= MAX_EXPR_DEPTH {
+                return e;
+            }
+            e
+        };
         // Every later pass walks expressions recursively; this keeps their stacks bounded.
         if !self.too_deep {
             self.too_deep = true;

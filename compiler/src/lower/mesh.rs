@@ -226,7 +226,9 @@ impl Lowerer {
             let which = ps[0].as_str();
             match which {
                 "message_type" => {
-                    md.message_type = Some(self.md_expr(&ps[1], &cx, ValueTy::MessageType))
+                    let e = self.md_expr(&ps[1], &cx, ValueTy::MessageType);
+                    self.check_md_reads(frame, &e, false);
+                    md.message_type = Some(e);
                 }
                 "request_id" => {
                     let e = self.md_expr(&ps[1], &cx, ValueTy::Int);
@@ -239,7 +241,9 @@ impl Lowerer {
                     md.stream_id = Some(e);
                 }
                 "response_status" => {
-                    md.response_status = Some(self.md_expr(&ps[1], &cx, ValueTy::ResponseStatus))
+                    let e = self.md_expr(&ps[1], &cx, ValueTy::ResponseStatus);
+                    self.check_md_reads(frame, &e, false);
+                    md.response_status = Some(e);
                 }
                 "properties" => {
                     if let Some(r) = self.kv_field(f, &ps[1], &cx, false) {

@@ -198,15 +198,19 @@ impl Lowerer {
         let text = exprs::string_value(&path).unwrap_or_default();
         // Each segment an identifier that is not a Rust keyword; a leading `::`, `crate`
         // or `self` roots the path.
-        let rest = text.strip_prefix("::").unwrap_or(&text);
+        let rest = text.trim().strip_prefix("::").unwrap_or(text.trim());
+        let segs: Vec<&str> = rest.split("::").map(str::trim).collect();
+        // `super` may repeat at the start (`super::super::x`), after `self` or alone.
+        let lead = segs.iter().take_while(|s| **s == "super").count();
         let valid = !rest.is_empty()
-            && rest.split("::").enumerate().all(|(i, seg)| {
-                let rooted = i == 0 && matches!(seg, "crate" | "self" | "super");
+            && segs.iter().enumerate().all(|(i, seg)| {
+                let rooted = i < lead || (i == 0 && matches!(*seg, "crate" | "self"));
                 rooted
                     || (seg.starts_with(|c: char| c.is_alphabetic() || c == '_')
                         && seg.chars().all(|c| c.is_alphanumeric() || c == '_')
-                        && seg != "_"
-                        && !is_rust_keyword(seg))
+                        && *seg != "_"
+                        // `gen` is reserved only from edition 2024, and a common module name.
+                        && (*seg == "gen" || !is_rust_keyword(seg)))
             });
         if !valid {
             self.diags.push(

@@ -249,7 +249,19 @@ impl Lowerer {
             let (name, ty) = if aps[1].as_rule() == Rule::named_arm {
                 let nps = inner(&aps[1]);
                 let n = Self::ident(&nps[0], f.file);
-                self.check_name(&n, "union arm");
+                if matches!(n.name.as_str(), "bytes" | "str") {
+                    // `1 => bytes(u8)` reads as an arm named `bytes` holding a `u8`.
+                    self.diags.push(
+                        Diagnostic::error("E0100", "a length-prefixed arm needs a name")
+                            .primary(
+                                span_of(&aps[1], f.file),
+                                "read as an arm named `bytes` or `str`",
+                            )
+                            .help(format!("name the arm: `Data({})`", aps[1].as_str().trim())),
+                    );
+                } else {
+                    self.check_name(&n, "union arm");
+                }
                 let ty = self.lower_ty(f, &nps[1], &format!("{base}{}", n.name), cx);
                 (Some(n), ty)
             } else {

@@ -19,3 +19,8 @@ pub mod edges {
 pub mod constants {
     include!(concat!(env!("OUT_DIR"), "/constants.rs"));
 }
+
+/// A negative magic number before the request id (`schemas/negative.mproto`).
+pub mod negative {
+    include!(concat!(env!("OUT_DIR"), "/negative.rs"));
+}

@@ -6,6 +6,7 @@ use mproto_feature_tests::constants::{ConstantsCodec, Message as Versioned};
 use mproto_feature_tests::edges::{
     EdgesCodec, Message, MessageRef, Odd, Rows, S, SizedBodyRef, SizedFlagRef, SizedRef,
 };
+use mproto_feature_tests::negative::{Message as Signed, NegativeCodec};
 use mproto_runtime::{
     Codec, DecodeErrorKind, EncodeErrorKind, Encoded, MessageType, Mutation, Value,
 };
@@ -85,4 +86,19 @@ fn a_type_named_s_is_a_list_element() {
     let bytes = rows.to_bytes().unwrap();
     assert_eq!(&bytes[..], &[2, 1, 2]);
     assert_eq!(Rows::decode(&bytes).unwrap(), rows);
+}
+
+#[test]
+fn a_negative_magic_is_checked_before_the_id_is_peeked() {
+    let frame = Signed {
+        id: 7,
+        body: Bytes::from_static(b"x"),
+    }
+    .to_bytes()
+    .unwrap();
+    assert_eq!(&frame[..6], &[0xAB, 0xCD, 0, 0, 0, 7]);
+    assert_eq!(NegativeCodec.peek_request_id(&frame), Some(7));
+    let mut other = frame.to_vec();
+    other[1] = 0xCE;
+    assert_eq!(NegativeCodec.peek_request_id(&other), None);
 }
