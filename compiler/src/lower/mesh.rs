@@ -226,24 +226,15 @@ impl Lowerer {
             let which = ps[0].as_str();
             match which {
                 "message_type" => {
-                    let e = self.md_expr(&ps[1], &cx, ValueTy::MessageType);
-                    self.check_md_reads(frame, &e, false);
-                    md.message_type = Some(e);
+                    md.message_type = Some(self.md_entry(&ps[1], &cx, ValueTy::MessageType, frame))
                 }
                 "request_id" => {
-                    let e = self.md_expr(&ps[1], &cx, ValueTy::Int);
-                    self.check_md_reads(frame, &e, true);
-                    md.request_id = Some(e);
+                    md.request_id = Some(self.md_entry(&ps[1], &cx, ValueTy::Int, frame));
                 }
-                "stream_id" => {
-                    let e = self.md_expr(&ps[1], &cx, ValueTy::Int);
-                    self.check_md_reads(frame, &e, true);
-                    md.stream_id = Some(e);
-                }
+                "stream_id" => md.stream_id = Some(self.md_entry(&ps[1], &cx, ValueTy::Int, frame)),
                 "response_status" => {
-                    let e = self.md_expr(&ps[1], &cx, ValueTy::ResponseStatus);
-                    self.check_md_reads(frame, &e, false);
-                    md.response_status = Some(e);
+                    md.response_status =
+                        Some(self.md_entry(&ps[1], &cx, ValueTy::ResponseStatus, frame))
                 }
                 "properties" => {
                     if let Some(r) = self.kv_field(f, &ps[1], &cx, false) {
@@ -301,6 +292,21 @@ impl Lowerer {
                     .help("read the id from a field that is not a constant"),
             );
         }
+    }
+
+    /// A metadata entry of type `want`, checked as [`Self::check_md_reads`] says (as
+    /// an id when it is an integer).
+    fn md_entry(
+        &mut self,
+        p: &Pair<'_, Rule>,
+        cx: &ExprCx<'_>,
+        want: ValueTy,
+        frame: TypeId,
+    ) -> Expr {
+        let is_id = want == ValueTy::Int;
+        let e = self.md_expr(p, cx, want);
+        self.check_md_reads(frame, &e, is_id);
+        e
     }
 
     pub(super) fn md_expr(&mut self, p: &Pair<'_, Rule>, cx: &ExprCx<'_>, want: ValueTy) -> Expr {
