@@ -558,11 +558,7 @@ impl Gen<'_> {
         // (zigzag fields cannot hold constants).
         let int = match &f.ty.kind {
             Ty::Int(i) => Some((int_ty(i), i.signed, i.bits == 64)),
-            Ty::Varint => Some((
-                proc_macro2::Ident::new("u64", proc_macro2::Span::call_site()),
-                false,
-                true,
-            )),
+            Ty::Varint => Some((super::names::ident("u64"), false, true)),
             _ => None,
         };
         if let (Some((t, signed, wide)), Some(v)) = (int, const_int(c)) {

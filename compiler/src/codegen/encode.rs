@@ -362,18 +362,29 @@ impl Gen<'_> {
     }
 
     fn const_value(&self, f: &crate::ir::Field, c: &Expr) -> TokenStream {
-        match (&f.ty.kind, &c.kind) {
-            (Ty::Int(i), _) => super::names::typed_lit(const_int(c).unwrap_or(0), &int_ty(i)),
-            (Ty::Varint, _) => super::names::typed_lit(const_int(c).unwrap_or(0), &ident("u64")),
-            (_, ExprKind::ByteStr(b)) => {
+        if let Some(v) = self.const_scalar(&f.ty, c) {
+            return v;
+        }
+        match &c.kind {
+            ExprKind::ByteStr(b) => {
                 let b = proc_macro2::Literal::byte_string(b);
                 quote!(*#b)
             }
-            (_, ExprKind::Variant(id, i)) => self.variant_path(*id, *i),
-            (_, ExprKind::Bool(b)) => quote!(#b),
-            (_, ExprKind::Str(t)) => quote!(__mp::ByteString::from_static(#t)),
+            ExprKind::Str(t) => quote!(__mp::ByteString::from_static(#t)),
             _ => quote!(()),
         }
+    }
+
+    /// A scalar constant's value (an integer, varint, bool or enum variant), the same in
+    /// the view and the owned value.
+    pub(super) fn const_scalar(&self, ty: &Type, c: &Expr) -> Option<TokenStream> {
+        Some(match (&ty.kind, &c.kind) {
+            (Ty::Int(i), _) => super::names::typed_lit(const_int(c)?, &int_ty(i)),
+            (Ty::Varint, _) => super::names::typed_lit(const_int(c)?, &ident("u64")),
+            (_, ExprKind::Variant(id, i)) => self.variant_path(*id, *i),
+            (_, ExprKind::Bool(b)) => quote!(#b),
+            _ => return None,
+        })
     }
 
     /// Computes derived fields: implicit lengths first, then explicit sizes, then checksums.

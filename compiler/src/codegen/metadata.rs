@@ -4,7 +4,7 @@ use super::Gen;
 use super::expr::{Ctx, Scope};
 use super::names::{field_name, ident, int_ty, local};
 use crate::check::layout::fixed_size;
-use crate::ir::visit::{const_int, field_refs};
+use crate::ir::visit::field_refs;
 use crate::ir::{Expr, ExprKind, FieldRef, FieldValue, Property, Struct, Ty, TypeId, ValueTy};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -45,13 +45,12 @@ impl Gen<'_> {
 
     /// A constant field's value as the view would hold it.
     fn const_in_view(&self, ty: &crate::ir::Type, c: &Expr) -> Option<TokenStream> {
-        Some(match (&ty.kind, &c.kind) {
-            (Ty::Int(i), _) => super::names::typed_lit(const_int(c)?, &int_ty(i)),
-            (Ty::Varint, _) => super::names::typed_lit(const_int(c)?, &ident("u64")),
-            (_, ExprKind::Bool(b)) => quote!(#b),
-            (_, ExprKind::Variant(id, i)) => self.variant_path(*id, *i),
-            (_, ExprKind::Str(t)) => quote!(#t),
-            (_, ExprKind::ByteStr(b)) => {
+        if let Some(v) = self.const_scalar(ty, c) {
+            return Some(v);
+        }
+        Some(match &c.kind {
+            ExprKind::Str(t) => quote!(#t),
+            ExprKind::ByteStr(b) => {
                 let b = proc_macro2::Literal::byte_string(b);
                 quote!(&#b[..])
             }
