@@ -131,3 +131,25 @@ fn init_tracing() {
         .compact()
         .try_init();
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// A SIGTERM that arrives after `shutdown_signal` returns and before its future is
+    /// first polled completes the future. With handlers installed at the first poll (as
+    /// before), the signal's default action would end this test process instead.
+    #[tokio::test]
+    async fn a_sigterm_before_the_first_poll_is_caught() {
+        let shutdown = shutdown_signal();
+        let pid = std::process::id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        tokio::time::timeout(std::time::Duration::from_secs(5), shutdown)
+            .await
+            .expect("the SIGTERM completes the shutdown future");
+    }
+}

@@ -147,33 +147,6 @@ spec:
 }
 
 /// Starts `mproto proxy ARGS` logging at info, with its stdout lines to read.
-/// A SIGTERM sent as soon as the proxy prints that it listens drains it: the signal
-/// handlers are installed before that line. They were installed after it, and under
-/// load a SIGTERM in between killed the proxy (the demo-mesh test above failed so in a
-/// CI run); the window cannot be forced from outside, so this only shows the outcome.
-#[cfg(unix)]
-#[tokio::test]
-async fn a_sigterm_right_after_the_listening_line_drains() {
-    let local = temp_file(
-        "early.yaml",
-        r#"apiVersion: mproto.io/v1alpha1
-kind: Proxy
-metadata: {name: edge}
-spec:
-  listeners: [{address: "127.0.0.1:0", host: greeter.demo.svc.cluster.local, port: 8090}]
-"#,
-    );
-    let (mut child, mut stdout) = spawn_proxy(&["--config", MESH, local.to_str().unwrap()]);
-    let first = within("the listening line", stdout.next_line())
-        .await
-        .unwrap()
-        .expect("a line on stdout");
-    assert!(first.starts_with("listening on "), "{first}");
-    let stderr = stop_with_sigterm(&mut child).await;
-    assert!(stderr.contains("draining"), "{stderr}");
-    let _ = std::fs::remove_file(local);
-}
-
 #[cfg(unix)]
 fn spawn_proxy(
     args: &[&str],
