@@ -6,7 +6,7 @@ pub use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKin
 pub use crate::eval;
 pub use crate::ext::{self, Extern};
 pub use crate::framing::split_frame;
-pub use crate::list::{Element, List, split_prefixed};
+pub use crate::list::{Element, List, Text, split_prefixed};
 pub use crate::metadata::{MessageType, Metadata, Properties, ResponseStatus, Value};
 pub use crate::mutation::Mutation;
 pub use crate::reply::{ErrorKind, ReplyError};

@@ -32,7 +32,7 @@ pub use error::{
     DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Error, FieldPath, PathSeg,
 };
 pub use ext::Extern;
-pub use list::{Element, List, ListIter};
+pub use list::{Element, List, ListIter, Text};
 pub use metadata::{MessageType, Metadata, Properties, ResponseStatus, Value};
 pub use mutation::Mutation;
 pub use reply::{ErrorKind, ReplyError};

@@ -189,7 +189,7 @@ impl Gen<'_> {
                 };
                 quote! {
                     #[inline]
-                    fn split_text(text: &mut &'a str) -> ::core::option::Option<Self::Item> {
+                    fn split_text(text: &mut impl __mp::Text<'a>) -> ::core::option::Option<Self::Item> {
                         let mut t = *text;
                         #(let #names = #splits;)*
                         *text = t;

@@ -276,15 +276,6 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// The unread part of the window as text, when [`Reader::with_text`] found it
-    /// (or an enclosing window) to be UTF-8 and it starts and ends at character
-    /// boundaries.
-    #[inline]
-    pub fn text(&self) -> Option<&'a str> {
-        let (text, at) = self.text?;
-        text.get(self.pos.checked_sub(at)?..self.end.checked_sub(at)?)
-    }
-
     /// This reader moved back to `pos`, an offset it has passed: generated decoders start a
     /// struct over from its first field this way, without keeping a copy of the reader.
     #[inline]
@@ -293,12 +284,12 @@ impl<'a> Reader<'a> {
         self
     }
 
-    /// Checks the whole window for UTF-8 once, so that text fields inside it (the
-    /// keys and values of a header list, say) need no validation of their own.
+    /// This reader with `text`, the unread window known to be text (checked once by the
+    /// caller), so that text fields inside it need no validation of their own.
     #[inline]
-    pub fn with_text(mut self) -> Self {
-        if self.text.is_none()
-            && let Ok(text) = std::str::from_utf8(self.peek())
+    pub fn with_text(mut self, text: Option<&'a str>) -> Self {
+        if let Some(text) = text
+            && std::ptr::eq(text.as_bytes(), self.peek())
         {
             self.text = Some((text, self.pos));
         }
@@ -454,12 +445,13 @@ mod tests {
     #[test]
     fn text_windows_slice_instead_of_revalidating() {
         let frame = b"\x02h\xc3\xa9llo";
-        let r = Reader::new(frame).with_text();
+        let r = Reader::new(frame).with_text(std::str::from_utf8(frame).ok());
         assert_eq!(r.utf8(1, &frame[1..4]), Ok("h\u{e9}"));
         // Not at a character boundary: validated on its own, and rejected.
         assert!(r.utf8(2, &frame[2..3]).is_err());
-        let binary = Reader::new(&[0xff, b'a']).with_text();
-        assert_eq!(binary.utf8(1, b"a"), Ok("a"));
+        // Text that is not this window's bytes is not taken for them.
+        let other = Reader::new(&frame[1..4]).with_text(Some("xyz"));
+        assert_eq!(other.utf8(0, &frame[1..2]), Ok("h"));
     }
 
     #[test]
