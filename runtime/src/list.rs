@@ -608,6 +608,12 @@ mod tests {
     }
 
     #[test]
+    fn a_list_is_small() {
+        // A view holds its lists by value and is moved whole (see `List`).
+        assert_eq!(std::mem::size_of::<List<'static, Header>>(), 32);
+    }
+
+    #[test]
     fn windows_are_classified_once() {
         let ascii = block(&[(b"k".to_vec(), b"v".to_vec())]);
         assert!(matches!(Window::of::<Header>(&ascii), Window::Ascii(_)));
