@@ -554,11 +554,11 @@ impl Gen<'_> {
         l: &proc_macro2::Ident,
         p: &proc_macro2::Ident,
     ) -> TokenStream {
-        // (Rust type, signed, as wide as `u64`) of an integer constant's field
-        // (zigzag fields cannot hold constants).
+        // (Rust type, signed, as wide as `u64`) of an integer constant's field.
         let int = match &f.ty.kind {
             Ty::Int(i) => Some((int_ty(i), i.signed, i.bits == 64)),
             Ty::Varint => Some((super::names::ident("u64"), false, true)),
+            Ty::Zigzag => Some((super::names::ident("i64"), true, true)),
             _ => None,
         };
         if let (Some((t, signed, wide)), Some(v)) = (int, const_int(c)) {

@@ -381,6 +381,7 @@ impl Gen<'_> {
         Some(match (&ty.kind, &c.kind) {
             (Ty::Int(i), _) => super::names::typed_lit(const_int(c)?, &int_ty(i)),
             (Ty::Varint, _) => super::names::typed_lit(const_int(c)?, &ident("u64")),
+            (Ty::Zigzag, _) => super::names::typed_lit(const_int(c)?, &ident("i64")),
             (_, ExprKind::Variant(id, i)) => self.variant_path(*id, *i),
             (_, ExprKind::Bool(b)) => quote!(#b),
             _ => return None,

@@ -284,6 +284,8 @@ impl Lowerer {
                 })
             }
             (Ty::Varint, _, Some(v)) => (v < 0).then(|| "a varint cannot be negative".to_string()),
+            (Ty::Zigzag, _, Some(v)) => (i64::try_from(v).is_err())
+                .then(|| format!("the constant {v} does not fit a zigzag (`i64`)")),
             (
                 Ty::Bytes {
                     text: false,

@@ -53,14 +53,21 @@ fn a_rule_no_value_meets_refuses_to_encode() {
 #[test]
 fn metadata_reads_constant_fields() {
     let frame = Versioned { id: 9 }.to_bytes().unwrap();
+    // -3 as a zigzag varint is 5.
     assert_eq!(
         &frame[..],
-        &[2, 5, b'p', b'l', b'a', b'i', b'n', 0, 0, 0, 9]
+        &[2, 5, b'p', b'l', b'a', b'i', b'n', 5, 0, 0, 0, 9]
     );
     let m = ConstantsCodec.decode(&frame).unwrap();
     assert_eq!(m.request_id, Some(9));
     assert_eq!(m.get("version"), Some(&Value::Int(2)));
     assert_eq!(m.get("flavor"), Some(&Value::from("plain")));
+    assert_eq!(m.get("shift"), Some(&Value::Int(-3)));
+    let mut other = frame.to_vec();
+    other[7] = 6;
+    let e = Versioned::decode(&Bytes::from(other)).unwrap_err();
+    assert!(matches!(e.kind(), DecodeErrorKind::Magic { .. }), "{e}");
+    assert_eq!((e.offset(), e.path().to_string()), (7, "shift".to_string()));
     // The id sits after a variable-size constant: the frame is re-encoded whole.
     let mut out = Encoded::new();
     let mutation = Mutation::new().with_request_id(77);
