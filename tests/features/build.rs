@@ -9,5 +9,6 @@ fn main() -> Result<(), mproto_compiler::build::Error> {
             "schemas/edges.mproto",
             "schemas/constants.mproto",
             "schemas/negative.mproto",
+            "schemas/walked.mproto",
         ])
 }

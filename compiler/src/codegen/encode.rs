@@ -859,9 +859,13 @@ impl Gen<'_> {
     }
 }
 
-/// True for `Default::default()`, which a derived `Default` would produce too.
+/// True for what a derived `Default` would produce too: `Default::default()` or `None`.
 pub(super) fn is_plain_default(t: &TokenStream) -> bool {
-    t.to_string().replace(' ', "") == "::core::default::Default::default()"
+    // `None` is what `Option`'s `Default` gives: clippy asks for a derive then.
+    matches!(
+        t.to_string().replace(' ', "").as_str(),
+        "::core::default::Default::default()" | "::core::option::Option::None"
+    )
 }
 
 /// Fields whose value an expression of the struct reads.

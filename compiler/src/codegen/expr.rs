@@ -358,7 +358,8 @@ fn convert(
         quote!(#l #path)
     };
     if len {
-        return quote!((#l #path.len() as i128));
+        // Only ever an argument or a closure's body, so no parentheses (they warn).
+        return quote!(#l #path.len() as i128);
     }
     match vty {
         ValueTy::Int => quote!(i128::from(#place)),

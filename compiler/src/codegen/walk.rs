@@ -70,6 +70,8 @@ impl Gen<'_> {
     /// starting over with `walk_each` from `w0` when the buffer is too short for one.
     fn walk_chunked(&self, id: TypeId, s: &Struct, runs: &[Run]) -> TokenStream {
         let needed = walk_needed(self.schema, s, &[]);
+        let sc = Scope::of(Ctx::View, id, s, vec![false; s.fields.len()]);
+        let sname = &self.schema.ty(id).name.name;
         let mut out = TokenStream::new();
         let mut i = 0;
         while i < s.fields.len() {
@@ -90,7 +92,12 @@ impl Gen<'_> {
                 let size = fixed_size(self.schema, &f.ty).unwrap_or(0);
                 Self::use_bytes(&mut used, at, size);
                 let l = local(s, j);
-                let value = self.walk_chunk_value(&f.ty, at, size);
+                let value = self.walk_chunk_value(&f.ty, at, size).unwrap_or_else(|| {
+                    // In the chunk, so all here: decoded from its bytes.
+                    let read = self.read_ty(&f.ty, &aux_base(sname, f), &sc);
+                    let size = proc_macro2::Literal::u64_suffixed(size);
+                    quote!({ let r = &mut w.reader(start, start + #size)?; #read })
+                });
                 let check = self.walk_const_check(f, &l);
                 let start = if at == 0 {
                     quote!(run_start)
@@ -123,10 +130,11 @@ impl Gen<'_> {
         out
     }
 
-    /// A field's value from a chunk's bytes at `at` (`start` is its offset in the frame).
-    fn walk_chunk_value(&self, ty: &Type, at: u64, size: u64) -> TokenStream {
+    /// A field's value from a chunk's bytes at `at` (`start` is its offset in the frame);
+    /// `None` for a type that is not a scalar.
+    fn walk_chunk_value(&self, ty: &Type, at: u64, size: u64) -> Option<TokenStream> {
         let b = byte(at);
-        match &ty.kind {
+        Some(match &ty.kind {
             Ty::Int(i) => self.int_from_chunk(i, at),
             Ty::Float { bits, endian } => self.float_from_chunk(*bits, *endian, at),
             Ty::Bool => quote! {
@@ -156,14 +164,14 @@ impl Gen<'_> {
                             __mp::DecodeError::new((start + #end) as usize, kind)))?
                     }
                 }
-                _ => quote!(()),
+                _ => return None,
             },
             Ty::Bytes { .. } => {
                 let bytes = (at..at + size).map(byte);
                 quote!([#(#bytes),*])
             }
-            _ => quote!(()),
-        }
+            _ => return None,
+        })
     }
 
     /// Walk code for fields `first..end`; `keep` lists extra fields whose value is needed.
@@ -185,7 +193,9 @@ impl Gen<'_> {
             let int_const =
                 matches!(f.value, FieldValue::Const(_)) && matches!(f.ty.kind, Ty::Int(_));
             let step = if needed[i] || int_const {
-                let read = self.walk_read(&f.ty);
+                let read = self
+                    .walk_read(&f.ty)
+                    .unwrap_or_else(|| self.walk_decode(&f.ty, &base, &sc));
                 let check = self.walk_const_check(f, &l);
                 match &f.condition {
                     None => quote!(let start = w.pos(); let #l = #read; let _ = start; #check),
@@ -215,9 +225,24 @@ impl Gen<'_> {
         quote!(__mp::eval::decoded(#v, w.pos() as usize, #text)?)
     }
 
-    /// Reads a scalar that later framing decisions depend on.
-    fn walk_read(&self, ty: &Type) -> TokenStream {
-        match &ty.kind {
+    /// A field framing needs a value from but cannot read as a scalar (a struct a
+    /// condition reads a member of, a list or string whose `len` it reads): skipped like
+    /// any other field, then decoded from the bytes skipped, once all of them are here.
+    fn walk_decode(&self, ty: &Type, base: &str, sc: &Scope<'_>) -> TokenStream {
+        let skip = self.skip_ty(ty, base, sc);
+        let read = self.read_ty(ty, base, sc);
+        quote!({
+            let start = w.pos();
+            #skip
+            let r = &mut w.reader(start, w.pos())?;
+            #read
+        })
+    }
+
+    /// Reads a scalar that later framing decisions depend on; `None` for a type that is
+    /// not one.
+    fn walk_read(&self, ty: &Type) -> Option<TokenStream> {
+        Some(match &ty.kind {
             Ty::Int(i) => {
                 let m = read_method(
                     if i.signed { 'i' } else { 'u' },
@@ -246,15 +271,14 @@ impl Gen<'_> {
                     let n = self.owned_name(*id);
                     quote!(#n::walk(w)?)
                 }
-                _ => quote!(()),
+                _ => return None,
             },
             Ty::Bytes { .. } => {
-                let n = Self::fixed_bytes(ty).unwrap_or(0);
-                let n = lit_usize(n);
+                let n = lit_usize(Self::fixed_bytes(ty)?);
                 quote!(w.array::<#n>()?)
             }
-            _ => quote!(()),
-        }
+            _ => return None,
+        })
     }
 
     fn walk_const_check(&self, f: &crate::ir::Field, l: &proc_macro2::Ident) -> TokenStream {

@@ -2,6 +2,7 @@
 
 use crate::codec::FrameLen;
 use crate::error::{DecodeError, DecodeErrorKind};
+use crate::wire::Reader;
 
 /// Why a walk stopped before the end of the frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +182,17 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// A reader over `start..end` of the frame, for a field framing must decode rather
+    /// than skip (a condition reads a member of it, or its length): asks for more bytes
+    /// unless all of it is here.
+    #[inline]
+    pub fn reader(&self, start: u64, end: u64) -> Result<Reader<'a>, Stop> {
+        if end > self.buf.len() as u64 {
+            return Err(Stop::Need(end));
+        }
+        Ok(Reader::new(self.buf).between(to_usize(start), to_usize(end)))
+    }
+
     /// The frame ends here: complete if the buffer holds it.
     #[inline]
     pub fn end(&self) -> FrameLen {
@@ -278,6 +290,18 @@ mod tests {
         // An end past the buffer (or past `usize`) leaves the buffer as it is.
         assert_eq!(w.within(10).u16_be(), Ok(0x0203));
         assert_eq!(w.within(u64::MAX).u8(), Ok(2));
+    }
+
+    #[test]
+    fn a_skipped_field_is_read_back_once_all_of_it_is_here() {
+        let mut w = Walk::new(&[2, b'h', b'i']);
+        w.skip(1).unwrap();
+        w.skip(2).unwrap();
+        let mut r = w.reader(1, w.pos()).unwrap();
+        // Offsets stay those of the frame, for errors.
+        assert_eq!((r.pos(), r.rest()), (1, &b"hi"[..]));
+        w.skip(1).unwrap();
+        assert_eq!(w.reader(1, w.pos()).map(|_| ()), Err(Stop::Need(4)));
     }
 
     #[test]

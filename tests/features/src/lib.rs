@@ -24,3 +24,9 @@ pub mod constants {
 pub mod negative {
     include!(concat!(env!("OUT_DIR"), "/negative.rs"));
 }
+
+/// Framing that decodes a struct, a string and a list to decide what follows
+/// (`schemas/walked.mproto`).
+pub mod walked {
+    include!(concat!(env!("OUT_DIR"), "/walked.rs"));
+}
