@@ -406,4 +406,25 @@ mod tests {
             ExprKind::SizeOf(crate::ir::FieldRange::Fields { first: 1, last: 1 })
         ));
     }
+
+    /// The error codes `load_schema_str` reports for a reply body on a frame with a `bytes[4]` tag.
+    fn reply_tag_codes(value: &str) -> Vec<&'static str> {
+        let text = format!(
+            "protocol p {{}}\nframe M {{\n k: u8\n tag: bytes[4]\n arm: match k {{ 1 => bytes[2], _ => () }}\n}}\nreply heartbeat(req) -> M {{\n {value}\n}}\n"
+        );
+        let mut sources = SourceMap::new();
+        match crate::load_schema_str("m.mproto", &text, &mut sources) {
+            Ok(_) => vec![],
+            Err(d) => d.iter().map(|d| d.code).collect(),
+        }
+    }
+
+    #[test]
+    fn a_fixed_bytes_field_takes_only_a_byte_string_of_its_length() {
+        assert_eq!(reply_tag_codes(r#"tag = b"abcd""#), Vec::<&str>::new());
+        assert_eq!(reply_tag_codes(r#"arm = b"ab""#), Vec::<&str>::new());
+        assert_eq!(reply_tag_codes(r#"tag = b"abcde""#), ["E0301"]);
+        assert_eq!(reply_tag_codes(r#"tag = "abcd""#), ["E0301"]);
+        assert_eq!(reply_tag_codes(r#"arm = b"abc""#), ["E0301"]);
+    }
 }

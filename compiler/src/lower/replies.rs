@@ -4,8 +4,8 @@ use super::exprs::{ExprCx, FieldInfo, ty_name};
 use super::{Lowerer, ParsedFile, inner};
 use crate::diag::Diagnostic;
 use crate::ir::{
-    Assign, BitTy, Coercion, Expr, ExprKind, FieldRef, FieldValue, Reply, ReplyKind, SubField, Ty,
-    Type, TypeId, TypeKind, ValueTy,
+    Assign, BitTy, Coercion, Expr, ExprKind, FieldRef, FieldValue, Len, Reply, ReplyKind, SubField,
+    Ty, Type, TypeId, TypeKind, ValueTy,
 };
 use crate::syntax::{Rule, span_of};
 use pest::iterators::Pair;
@@ -342,14 +342,24 @@ impl Lowerer {
         if vt == ValueTy::Unit && !unit_value {
             return e;
         }
+        if !self.fits_fixed_bytes(&e, ty) {
+            return e;
+        }
         let target = super::exprs::value_ty(&self.schema, ty);
         let coercion = match (&ty.kind, &vt) {
             // A union's value type says nothing about its arms; pick one below.
-            (Ty::Union(u), _) => u
-                .arms
-                .iter()
-                .position(|a| super::exprs::value_ty(&self.schema, &a.ty) == vt)
-                .map(Coercion::ToArm),
+            (Ty::Union(u), _) => {
+                let arm = u
+                    .arms
+                    .iter()
+                    .position(|a| super::exprs::value_ty(&self.schema, &a.ty) == vt);
+                if let Some(i) = arm
+                    && !self.fits_fixed_bytes(&e, &u.arms[i].ty)
+                {
+                    return e;
+                }
+                arm.map(Coercion::ToArm)
+            }
             (_, t) if *t == target => return e,
             (
                 Ty::Bytes { text: true, .. },
@@ -384,6 +394,22 @@ impl Lowerer {
         }
     }
 
+    /// Whether a value can fill a `bytes[N]` field (or any other type), reporting it if not.
+    ///
+    /// The owned field is a `[u8; N]`, so only a value whose length is known here, a
+    /// byte string, can fill it; text, a struct's encoding or a request property
+    /// could have any length.
+    fn fits_fixed_bytes(&mut self, e: &Expr, ty: &Type) -> bool {
+        let Some(n) = fixed_bytes_len(ty) else {
+            return true;
+        };
+        if matches!(&e.kind, ExprKind::ByteStr(b) if b.len() as u64 == n) {
+            return true;
+        }
+        self.diags.push(fixed_bytes_mismatch(e, ty, n));
+        false
+    }
+
     pub(super) fn expect(&mut self, e: &Expr, want: &ValueTy) {
         if e.ty != *want && e.ty != ValueTy::Unit {
             self.diags
@@ -401,6 +427,44 @@ pub(super) enum Slot {
     Field(Type, bool),
     /// A bit-group member.
     Bit(BitTy),
+}
+
+/// The length of a `bytes[N]` type whose owned value is an array.
+fn fixed_bytes_len(ty: &Type) -> Option<u64> {
+    match &ty.kind {
+        Ty::Bytes {
+            text: false,
+            len: Len::Size(n),
+        } => u64::try_from(crate::ir::visit::const_int(n)?).ok(),
+        _ => None,
+    }
+}
+
+/// E0301 for a value that cannot fill the `bytes[n]` field of type `ty`.
+fn fixed_bytes_mismatch(e: &Expr, ty: &Type, n: u64) -> Diagnostic {
+    let d = Diagnostic::error("E0301", "mismatched types")
+        .secondary(ty.span, format!("the field is `bytes[{n}]`"));
+    if let ExprKind::ByteStr(b) = &e.kind {
+        return d
+            .primary(
+                e.span,
+                format!(
+                    "expected exactly {n} bytes, found a byte string of {} bytes",
+                    b.len()
+                ),
+            )
+            .help(format!(
+                "write exactly {n} bytes; pad a shorter value with `\\0`"
+            ));
+    }
+    d.primary(
+        e.span,
+        format!("expected exactly {n} bytes, found {}", ty_name(&e.ty)),
+    )
+    .note("only a byte string's length is known when the schema is checked")
+    .help(format!(
+        "write a byte string of exactly {n} bytes (`b\"…\"`)"
+    ))
 }
 
 pub(super) fn wrap(c: Coercion, e: Expr) -> Expr {
