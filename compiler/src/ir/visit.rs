@@ -2,7 +2,7 @@
 
 use super::{
     BuiltinVariant, ERROR_KINDS, Expr, ExprKind, FieldRange, FieldRef, Len, MESSAGE_TYPES, Pattern,
-    RESPONSE_STATUSES, Schema, Ty, Type, TypeKind, ValueTy,
+    RESPONSE_STATUSES, Schema, SubField, Ty, Type, TypeId, TypeKind, ValueTy,
 };
 
 /// The direct sub-expressions of an expression.
@@ -62,6 +62,22 @@ pub fn fields_read(e: &Expr) -> Vec<usize> {
         }
     });
     out
+}
+
+/// The struct and field index a path from struct `start` ends at, unless it ends
+/// in a bit member.
+pub fn path_end(schema: &Schema, start: TypeId, r: &FieldRef) -> Option<(TypeId, usize)> {
+    let mut at = (start, r.field);
+    for step in &r.sub {
+        let SubField::Field(next) = step else {
+            return None;
+        };
+        let Ty::Named(id) = schema.as_struct(at.0)?.fields.get(at.1)?.ty.kind else {
+            return None;
+        };
+        at = (id, *next);
+    }
+    Some(at)
 }
 
 /// The types a type holds: a list's element, a key/value list's key and value, a

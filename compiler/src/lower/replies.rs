@@ -108,8 +108,11 @@ impl Lowerer {
         let fcx = ExprCx::fields(f.file, infos, infos.len());
         let (r, _) = self.field_ref(&path, &fcx, true)?;
         let s = self.schema.as_struct(target)?.clone();
-        let field = &s.fields[r.field];
-        if r.sub.is_empty() && !matches!(field.value, FieldValue::Plain) {
+        // A nested path (`inner.len`) may end at a computed field too.
+        let field = crate::ir::visit::path_end(&self.schema, target, &r)
+            .and_then(|(id, i)| self.schema.as_struct(id)?.fields.get(i))
+            .cloned();
+        if let Some(field) = field.filter(|g| !matches!(g.value, FieldValue::Plain)) {
             let what = if matches!(field.value, FieldValue::Const(_)) {
                 "a constant"
             } else {
@@ -118,10 +121,14 @@ impl Lowerer {
             self.diags.push(
                 Diagnostic::error(
                     "E0406",
-                    format!("`{}` is {what} and cannot be assigned", ps[0].as_str()),
+                    format!(
+                        "`{}` is {what} and cannot be assigned",
+                        ps[0].as_str().trim_end()
+                    ),
                 )
                 .primary(span_of(&ps[0], f.file), "assigned here")
-                .secondary(field.span, "its value is fixed by the schema"),
+                .secondary(field.span, "its value is fixed by the schema")
+                .help("remove this line; encode writes the value the schema gives"),
             );
             return None;
         }
