@@ -106,7 +106,7 @@ pub fn check_layout(schema: &Schema) -> Result<Layout, Diagnostics> {
         let s = schema.as_struct(frame).expect("the frame is a struct");
         layout.frame = frame_plan(schema, s, &mut diags);
     }
-    check_reply_targets(schema, &layout, &mut diags);
+    super::replies::check_reply_targets(schema, &layout, &mut diags);
     if diags.has_errors() {
         Err(diags)
     } else {
@@ -222,41 +222,6 @@ fn reaches(schema: &Schema, ty: &Type, target: TypeId, seen: &mut Vec<bool>) -> 
             }
         }
         _ => false,
-    }
-}
-
-/// Replies build frames through the encoder, which computes lengths itself.
-fn check_reply_targets(schema: &Schema, layout: &Layout, diags: &mut Diagnostics) {
-    let replies = [&schema.error_reply, &schema.heartbeat_reply];
-    for reply in replies.into_iter().flatten() {
-        let Some(Some(sl)) = layout.structs.get(reply.target.index()) else {
-            continue;
-        };
-        for a in reply.assigns.iter().filter(|a| a.target.sub.is_empty()) {
-            if let Some(Derive::Implicit { user, .. }) = &sl.fields[a.target.field].derive {
-                let s = schema
-                    .as_struct(reply.target)
-                    .expect("reply targets are structs");
-                let name = s.fields[a.target.field]
-                    .name
-                    .as_ref()
-                    .map_or("_", |n| n.name.as_str());
-                let user_span = s.fields[*user].span;
-                let user = s.fields[*user]
-                    .name
-                    .as_ref()
-                    .map_or("_", |n| n.name.as_str());
-                diags.push(
-                    Diagnostic::error(
-                        "E0406",
-                        format!("`{name}` is computed on encode and cannot be assigned"),
-                    )
-                    .primary(a.span, "assigned here")
-                    .secondary(user_span, format!("`{name}` is the length of `{user}`"))
-                    .help(format!("assign `{user}` instead; `{name}` follows from it")),
-                );
-            }
-        }
     }
 }
 

@@ -3,5 +3,6 @@
 
 pub mod layout;
 pub mod names;
+mod replies;
 
 pub use layout::{Derive, FieldLayout, FramePlan, Layout, Measure, StructLayout, check_layout};
