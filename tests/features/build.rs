@@ -10,5 +10,6 @@ fn main() -> Result<(), mproto_compiler::build::Error> {
             "schemas/constants.mproto",
             "schemas/negative.mproto",
             "schemas/walked.mproto",
+            "schemas/replies.mproto",
         ])
 }

@@ -30,3 +30,8 @@ pub mod negative {
 pub mod walked {
     include!(concat!(env!("OUT_DIR"), "/walked.rs"));
 }
+
+/// Reply values that fill fixed-size bytes and leave lengths to encode (`schemas/replies.mproto`).
+pub mod replies {
+    include!(concat!(env!("OUT_DIR"), "/replies.rs"));
+}

@@ -7,8 +7,10 @@ use mproto_feature_tests::edges::{
     EdgesCodec, Message, MessageRef, Odd, Rows, S, SizedBodyRef, SizedFlagRef, SizedRef,
 };
 use mproto_feature_tests::negative::{Message as Signed, NegativeCodec};
+use mproto_feature_tests::replies::RepliesCodec;
 use mproto_runtime::{
-    Codec, DecodeErrorKind, EncodeErrorKind, Encoded, MessageType, Mutation, Value,
+    Codec, DecodeErrorKind, EncodeErrorKind, Encoded, ErrorKind, MessageType, Metadata, Mutation,
+    ReplyError, Value,
 };
 
 /// `Message::default()` on the wire: -21555 is 0xABCD, -2 is 0xFFFE, 3 one varint byte.
@@ -108,4 +110,21 @@ fn a_negative_magic_is_checked_before_the_id_is_peeked() {
     let mut other = frame.to_vec();
     other[1] = 0xCE;
     assert_eq!(NegativeCodec.peek_request_id(&other), None);
+}
+
+#[test]
+fn a_reply_fills_fixed_bytes_and_leaves_lengths_to_encode() {
+    let mut out = Encoded::new();
+    RepliesCodec
+        .error_reply(
+            &Metadata::for_request_id(Some(7)),
+            &ReplyError::new(ErrorKind::Timeout, "late"),
+            &mut out,
+        )
+        .unwrap();
+    // version, id, tag, inner (n = 3, "abc"), items (one element: n = 1, "x").
+    let wire = [
+        1, 0, 0, 0, 7, b'F', b'A', b'I', b'L', 3, b'a', b'b', b'c', 1, 1, b'x',
+    ];
+    assert_eq!(&out.to_bytes()[..], &wire);
 }
