@@ -3,7 +3,7 @@
 
 use super::layout::{Derive, Layout};
 use crate::diag::{Diagnostic, Diagnostics, Span};
-use crate::ir::visit::{path_end, walk};
+use crate::ir::visit::{path_fields, walk};
 use crate::ir::{Assign, ExprKind, Schema, TypeId};
 
 /// Reports reply assignments and struct literals that set an implicit length field.
@@ -24,8 +24,9 @@ fn check_assign(
     a: &Assign,
     diags: &mut Diagnostics,
 ) {
-    if let Some((id, field)) = path_end(schema, target, &a.target)
-        && let Some(d) = derived_length(schema, layout, id, field, Setter::Assigned(a.span))
+    if let Some(path) = path_fields(schema, target, &a.target)
+        && let Some(&(id, field)) = path.last()
+        && let Some(d) = derived_length(schema, layout, id, field, assigned(schema, &path, a))
     {
         diags.push(d);
     }
@@ -42,10 +43,20 @@ fn check_assign(
     });
 }
 
+/// The setter of a `path = value` line: its span and the path to the struct it ends in.
+fn assigned(schema: &Schema, path: &[(TypeId, usize)], a: &Assign) -> Setter {
+    let prefix: String = path[..path.len().saturating_sub(1)]
+        .iter()
+        .filter_map(|&(id, i)| schema.as_struct(id)?.fields.get(i)?.name.as_ref())
+        .map(|n| format!("{}.", n.name))
+        .collect();
+    Setter::Assigned(a.span, prefix)
+}
+
 /// How a reply sets a field, and where.
 enum Setter {
-    /// `path = value`, spanning the line.
-    Assigned(Span),
+    /// `path = value`, spanning the line, with the path's parents (`inner.`).
+    Assigned(Span, String),
     /// `Name { field: value }`, spanning the value.
     Literal(Span),
 }
@@ -65,15 +76,15 @@ fn derived_length(
     let s = schema.as_struct(id)?;
     let name_of = |i: usize| s.fields[i].name.as_ref().map_or("_", |n| n.name.as_str());
     let (name, user_name) = (name_of(field), name_of(user));
-    let (verb, span, help) = match how {
-        Setter::Assigned(span) => (
+    let (verb, span, help) = match &how {
+        Setter::Assigned(span, prefix) => (
             "assigned",
-            span,
-            format!("assign `{user_name}` instead; `{name}` follows from it"),
+            *span,
+            format!("assign `{prefix}{user_name}` instead; `{name}` follows from it"),
         ),
         Setter::Literal(span) => (
             "set",
-            span,
+            *span,
             format!("leave `{name}` out and set `{user_name}`; `{name}` follows from it"),
         ),
     };
@@ -98,13 +109,18 @@ mod tests {
     /// The codes reported for a reply body on a frame whose `inner` (or `arm`, or
     /// `items`) holds an `Inner` with an implicit length `n`.
     fn reply_codes(body: &str) -> Vec<&'static str> {
+        reply_diagnostics(body).iter().map(|d| d.code).collect()
+    }
+
+    /// The diagnostics for such a reply body, none if it compiles.
+    fn reply_diagnostics(body: &str) -> Vec<crate::diag::Diagnostic> {
         let text = format!(
             "protocol p {{}}\nstruct Inner {{\n n: u8\n body: bytes[n]\n}}\nframe M {{\n k: u8\n inner: Inner\n arm: match k {{ 1 => Inner, _ => () }}\n items: [Inner; u8]\n}}\nreply heartbeat(req) -> M {{\n {body}\n}}\n"
         );
         let mut sources = SourceMap::new();
         match crate::compile_str("m.mproto", &text, &mut sources) {
             Ok(_) => vec![],
-            Err(d) => d.iter().map(|d| d.code).collect(),
+            Err(d) => d.into_sorted(),
         }
     }
 
@@ -124,5 +140,14 @@ mod tests {
         ] {
             assert_eq!(reply_codes(body), ["E0406"], "{body}");
         }
+    }
+
+    #[test]
+    fn a_nested_length_points_at_the_nested_field_it_measures() {
+        let d = reply_diagnostics("inner.n = 3");
+        assert_eq!(
+            d[0].help.as_deref(),
+            Some("assign `inner.body` instead; `n` follows from it")
+        );
     }
 }

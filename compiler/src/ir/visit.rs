@@ -64,20 +64,27 @@ pub fn fields_read(e: &Expr) -> Vec<usize> {
     out
 }
 
-/// The struct and field index a path from struct `start` ends at, unless it ends
-/// in a bit member.
-pub fn path_end(schema: &Schema, start: TypeId, r: &FieldRef) -> Option<(TypeId, usize)> {
-    let mut at = (start, r.field);
+/// The struct and field index of each field a path from struct `start` passes
+/// through, unless it ends in a bit member.
+pub fn path_fields(schema: &Schema, start: TypeId, r: &FieldRef) -> Option<Vec<(TypeId, usize)>> {
+    let mut at = vec![(start, r.field)];
     for step in &r.sub {
         let SubField::Field(next) = step else {
             return None;
         };
-        let Ty::Named(id) = schema.as_struct(at.0)?.fields.get(at.1)?.ty.kind else {
+        let (id, i) = *at.last()?;
+        let Ty::Named(inner) = schema.as_struct(id)?.fields.get(i)?.ty.kind else {
             return None;
         };
-        at = (id, *next);
+        at.push((inner, *next));
     }
     Some(at)
+}
+
+/// The struct and field index a path from struct `start` ends at, unless it ends
+/// in a bit member.
+pub fn path_end(schema: &Schema, start: TypeId, r: &FieldRef) -> Option<(TypeId, usize)> {
+    path_fields(schema, start, r)?.last().copied()
 }
 
 /// The types a type holds: a list's element, a key/value list's key and value, a
