@@ -410,7 +410,7 @@ mod tests {
     /// The error codes `load_schema_str` reports for a reply body on a frame with a `bytes[4]` tag.
     fn reply_tag_codes(value: &str) -> Vec<&'static str> {
         let text = format!(
-            "protocol p {{}}\nframe M {{\n k: u8\n tag: bytes[4]\n arm: match k {{ 1 => bytes[2], _ => () }}\n}}\nreply heartbeat(req) -> M {{\n {value}\n}}\n"
+            "protocol p {{}}\nframe M {{\n k: u8\n tag: bytes[4]\n arm: match k {{ 1 => bytes[2], 2 => bytes[4], _ => () }}\n}}\nreply heartbeat(req) -> M {{\n {value}\n}}\n"
         );
         let mut sources = SourceMap::new();
         match crate::load_schema_str("m.mproto", &text, &mut sources) {
@@ -426,5 +426,18 @@ mod tests {
         assert_eq!(reply_tag_codes(r#"tag = b"abcde""#), ["E0301"]);
         assert_eq!(reply_tag_codes(r#"tag = "abcd""#), ["E0301"]);
         assert_eq!(reply_tag_codes(r#"arm = b"abc""#), ["E0301"]);
+    }
+
+    #[test]
+    fn a_byte_string_picks_the_bytes_arm_of_its_length() {
+        let text = "protocol p {}\nframe M {\n k: u8\n arm: match k { 1 => bytes[2], 2 => bytes[4], _ => () }\n}\nreply heartbeat(req) -> M {\n arm = b\"abcd\"\n}\n";
+        let mut sources = SourceMap::new();
+        let s = crate::load_schema_str("m.mproto", text, &mut sources).unwrap();
+        let value = &s.heartbeat_reply.as_ref().unwrap().assigns[0].value;
+        assert!(
+            matches!(value.kind, ExprKind::Coerce(Coercion::ToArm(1), _)),
+            "{:?}",
+            value.kind
+        );
     }
 }

@@ -356,10 +356,13 @@ impl Lowerer {
         let coercion = match (&ty.kind, &vt) {
             // A union's value type says nothing about its arms; pick one below.
             (Ty::Union(u), _) => {
+                let same = |a: &crate::ir::Arm| super::exprs::value_ty(&self.schema, &a.ty) == vt;
+                // Among `bytes[N]` arms, the one a byte string fills exactly.
                 let arm = u
                     .arms
                     .iter()
-                    .position(|a| super::exprs::value_ty(&self.schema, &a.ty) == vt);
+                    .position(|a| same(a) && fills_fixed_bytes(&e, &a.ty))
+                    .or_else(|| u.arms.iter().position(same));
                 if let Some(i) = arm
                     && !self.fits_fixed_bytes(&e, &u.arms[i].ty)
                 {
@@ -407,12 +410,9 @@ impl Lowerer {
     /// byte string, can fill it; text, a struct's encoding or a request property
     /// could have any length.
     fn fits_fixed_bytes(&mut self, e: &Expr, ty: &Type) -> bool {
-        let Some(n) = fixed_bytes_len(ty) else {
+        let Some(n) = fixed_bytes_len(ty).filter(|_| !fills_fixed_bytes(e, ty)) else {
             return true;
         };
-        if matches!(&e.kind, ExprKind::ByteStr(b) if b.len() as u64 == n) {
-            return true;
-        }
         self.diags.push(fixed_bytes_mismatch(e, ty, n));
         false
     }
@@ -445,6 +445,12 @@ fn fixed_bytes_len(ty: &Type) -> Option<u64> {
         } => u64::try_from(crate::ir::visit::const_int(n)?).ok(),
         _ => None,
     }
+}
+
+/// Whether a value fills a type exactly if it is `bytes[N]`: a byte string of N bytes.
+fn fills_fixed_bytes(e: &Expr, ty: &Type) -> bool {
+    fixed_bytes_len(ty)
+        .is_none_or(|n| matches!(&e.kind, ExprKind::ByteStr(b) if b.len() as u64 == n))
 }
 
 /// E0301 for a value that cannot fill the `bytes[n]` field of type `ty`.
