@@ -859,13 +859,20 @@ impl Gen<'_> {
     }
 }
 
-/// True for what a derived `Default` would produce too: `Default::default()` or `None`.
+/// True for what a derived `Default` would produce too (clippy asks for the derive):
+/// `Default::default()`, `None`, or zeros for an array std gives a `Default` (up to 32).
 pub(super) fn is_plain_default(t: &TokenStream) -> bool {
-    // `None` is what `Option`'s `Default` gives: clippy asks for a derive then.
-    matches!(
-        t.to_string().replace(' ', "").as_str(),
-        "::core::default::Default::default()" | "::core::option::Option::None"
-    )
+    let t = t.to_string().replace(' ', "");
+    let zeros = t
+        .strip_prefix("[0u8;")
+        .and_then(|n| n.strip_suffix(']'))
+        .and_then(|n| n.parse::<u64>().ok())
+        .is_some_and(|n| n <= 32);
+    zeros
+        || matches!(
+            t.as_str(),
+            "::core::default::Default::default()" | "::core::option::Option::None"
+        )
 }
 
 /// Fields whose value an expression of the struct reads.

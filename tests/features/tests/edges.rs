@@ -122,11 +122,11 @@ fn a_reply_fills_fixed_bytes_and_leaves_lengths_to_encode() {
             &mut out,
         )
         .unwrap();
-    // version, id, tag, inner (n = 3, "abc"), items (one element: n = 1, "x"),
-    // kind, code (the four-byte arm).
+    // id, tag, inner (n = 3, "abc"), items (one element: n = 1, "x"), kind, code (the
+    // four-byte arm).
     let wire = [
-        1, 0, 0, 0, 7, b'F', b'A', b'I', b'L', 3, b'a', b'b', b'c', 1, 1, b'x', 2, b'W', b'X',
-        b'Y', b'Z',
+        0, 0, 0, 7, b'F', b'A', b'I', b'L', 3, b'a', b'b', b'c', 1, 1, b'x', 2, b'W', b'X', b'Y',
+        b'Z',
     ];
     assert_eq!(&out.to_bytes()[..], &wire);
 }
