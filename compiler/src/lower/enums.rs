@@ -36,12 +36,12 @@ impl Lowerer {
             match e.as_rule() {
                 Rule::enum_unknown => {
                     let name = Self::ident(&ps[1], f.file);
-                    self.check_name(&name, "variant");
+                    self.check_camel(&name, "variant");
                     unknown = Some(name);
                 }
                 _ => {
                     let name = Self::ident(&ps[0], f.file);
-                    self.check_name(&name, "variant");
+                    self.check_camel(&name, "variant");
                     let Some(value) = int_value(&ps[1]) else {
                         self.bad_literal(span_of(&ps[1], f.file));
                         continue;

@@ -136,7 +136,12 @@ impl Lowerer {
         };
         let Some(name_pair) = name_pair else { return };
         let name = Self::ident(name_pair, f.file);
-        self.check_name(&name, "type");
+        // An extern's Rust name is its path; the schema name never reaches Rust.
+        if kind == Rule::extern_def {
+            self.check_name(&name, "type");
+        } else {
+            self.check_camel(&name, "type");
+        }
         let docs = crate::syntax::docs_above(f.text, def.as_span().start());
         let id = self.add_type(
             name,
@@ -254,6 +259,26 @@ impl Lowerer {
         }
     }
 
+    /// [`Self::check_name`], then `UpperCamelCase`: type, variant and arm names become
+    /// Rust type and variant names, which rustc warns about otherwise.
+    pub(crate) fn check_camel(&mut self, name: &Ident, what: &str) {
+        let before = self.diags.error_count();
+        self.check_name(name, what);
+        // One error per name: a keyword's camel spelling would not help.
+        if self.diags.error_count() > before || is_upper_camel(&name.name) {
+            return;
+        }
+        let fixed = crate::codegen::camel(&name.name);
+        self.diags.push(
+            Diagnostic::error(
+                "E0206",
+                format!("{what} name `{}` is not `UpperCamelCase`", name.name),
+            )
+            .primary(name.span, "Rust would warn about this name")
+            .help(format!("write it `{fixed}`")),
+        );
+    }
+
     /// An E0201 "unknown name" diagnostic with a suggestion.
     pub(crate) fn unknown(&mut self, what: &str, name: &str, span: Span, candidates: &[&str]) {
         let mut d = Diagnostic::error("E0201", format!("unknown {what} `{name}`"))
@@ -274,6 +299,19 @@ impl Lowerer {
             );
         }
     }
+}
+
+/// rustc's `non_camel_case_types` rule: no leading lower case letter, no `__`, and
+/// no `_` next to a letter, once leading and trailing `_` are trimmed.
+fn is_upper_camel(name: &str) -> bool {
+    let name = name.trim_matches('_');
+    let cased = |c: char| c.is_lowercase() || c.is_uppercase();
+    let chars: Vec<char> = name.chars().collect();
+    !chars.first().is_some_and(|c| c.is_lowercase())
+        && !name.contains("__")
+        && !chars
+            .windows(2)
+            .any(|w| (w[1] == '_' && cased(w[0])) || (w[0] == '_' && cased(w[1])))
 }
 
 /// The closest candidate to a misspelled name, if one is close enough.

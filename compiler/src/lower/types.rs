@@ -260,7 +260,7 @@ impl Lowerer {
                             .help(format!("name the arm: `Data({})`", aps[1].as_str().trim())),
                     );
                 } else {
-                    self.check_name(&n, "union arm");
+                    self.check_camel(&n, "union arm");
                 }
                 let ty = self.lower_ty(f, &nps[1], &format!("{base}{}", n.name), cx);
                 (Some(n), ty)
