@@ -177,6 +177,10 @@ impl Gen<'_> {
         let positions = needed_positions(s);
         let sname = &self.schema.ty(id).name.name;
         let mut stmts = vec![quote!(*at = "";)];
+        // A struct without fields reads nothing, but `read_fields` keeps its signature.
+        if s.fields.is_empty() {
+            stmts.push(quote!(let _ = r;));
+        }
         let mut i = 0;
         while i < s.fields.len() {
             if let Some(run) = runs.iter().find(|r| r.first == i) {
@@ -367,10 +371,13 @@ impl Gen<'_> {
                 let name = quote::format_ident!("{}Ref", base);
                 let tag = self.expr(&u.tag, sc);
                 let tag_text = &u.tag.text;
+                let covered =
+                    self.covered_before_default(&u.tag.ty, u.arms.iter().flat_map(|a| &a.patterns));
                 let mut has_default = false;
                 let arms: Vec<TokenStream> = u
                     .arms
                     .iter()
+                    .filter(|a| !covered || !a.patterns.contains(&crate::ir::Pattern::Default))
                     .map(|a| {
                         let v = ident(&a.name.name);
                         let value = if matches!(a.ty.kind, Ty::Unit) {
@@ -388,9 +395,7 @@ impl Gen<'_> {
                         }
                     })
                     .collect();
-                let pats: Vec<&crate::ir::Pattern> =
-                    u.arms.iter().flat_map(|a| &a.patterns).collect();
-                let rest = if has_default || self.exhaustive(&u.tag.ty, &pats) {
+                let rest = if has_default || covered {
                     quote!()
                 } else {
                     quote! {

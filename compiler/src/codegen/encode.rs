@@ -302,6 +302,10 @@ impl Gen<'_> {
         let sname = &self.schema.ty(id).name.name;
         let used = referenced_fields(s);
         let mut stmts = vec![quote!(let _ = base; *at = "";)];
+        // A struct without fields writes nothing, but `write_fields` keeps its signature.
+        if s.fields.is_empty() {
+            stmts.push(quote!(let _ = out;));
+        }
         for (i, f) in s.fields.iter().enumerate() {
             let l = local(s, i);
             if self.in_owned(id, s, i) {

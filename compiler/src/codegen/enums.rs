@@ -328,7 +328,10 @@ impl Gen<'_> {
             };
             inits.push(quote!(#n: #value,));
         }
+        // Reserved bits only: nothing to read from `raw`, but `from_raw` keeps its signature.
+        let unused = (stmts.is_empty() && inits.is_empty()).then(|| quote!(let _ = raw;));
         quote! {
+            #unused
             #(#stmts)*
             ::core::result::Result::Ok(Self { #(#inits)* })
         }
@@ -389,6 +392,10 @@ impl Gen<'_> {
                 quote!(#m << #s)
             };
             parts.push(quote!(raw |= #shifted;));
+        }
+        // Reserved bits only: every bit is zero, and a `mut raw` never written would warn.
+        if parts.is_empty() {
+            return quote!(::core::result::Result::Ok(0));
         }
         quote! {
             let mut raw: #raw = 0;

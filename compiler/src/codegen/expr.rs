@@ -153,9 +153,12 @@ impl Gen<'_> {
 
     fn match_expr(&self, s: &Expr, arms: &[(Vec<Pattern>, Expr)], sc: &Scope<'_>) -> TokenStream {
         let scrutinee = self.expr(s, sc);
+        let covered = self.covered_before_default(&s.ty, arms.iter().flat_map(|(p, _)| p));
         let mut has_default = false;
         let arms_code: Vec<TokenStream> = arms
             .iter()
+            // rustc warns about a `_` arm after arms that already cover every value.
+            .filter(|(pats, _)| !covered || !pats.contains(&Pattern::Default))
             .map(|(pats, v)| {
                 let v = self.expr(v, sc);
                 if pats.contains(&Pattern::Default) {
@@ -166,8 +169,7 @@ impl Gen<'_> {
                 quote!(::core::option::Option::Some(#p) => #v,)
             })
             .collect();
-        let all: Vec<&Pattern> = arms.iter().flat_map(|(p, _)| p).collect();
-        let rest = if has_default || self.exhaustive(&s.ty, &all) {
+        let rest = if has_default || covered {
             quote!()
         } else {
             quote!(::core::option::Option::Some(_) => ::core::option::Option::None,)
@@ -194,6 +196,20 @@ impl Gen<'_> {
             Pattern::Default => quote!(_),
         });
         quote!(#(#ps)|*)
+    }
+
+    /// True when the arms other than `_` cover every value of the tag's type: the `_`
+    /// arm is then unreachable, and rustc warns about it if it is emitted.
+    pub(super) fn covered_before_default<'p>(
+        &self,
+        ty: &ValueTy,
+        pats: impl IntoIterator<Item = &'p Pattern>,
+    ) -> bool {
+        let named: Vec<&Pattern> = pats
+            .into_iter()
+            .filter(|p| **p != Pattern::Default)
+            .collect();
+        self.exhaustive(ty, &named)
     }
 
     /// True when the patterns cover every value of the scrutinee's type.

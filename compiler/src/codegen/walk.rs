@@ -187,6 +187,10 @@ impl Gen<'_> {
         let needed = walk_needed(self.schema, s, keep);
         let sname = &self.schema.ty(id).name.name;
         let mut out = TokenStream::new();
+        // A struct without fields skips nothing, but `walk` keeps its signature.
+        if s.fields.is_empty() {
+            out.extend(quote!(let _ = w;));
+        }
         for (i, f) in s.fields.iter().enumerate().take(end).skip(first) {
             let base = aux_base(sname, f);
             let l = local(s, i);
@@ -331,10 +335,13 @@ impl Gen<'_> {
             Ty::Union(u) => {
                 let tag = self.expr(&u.tag, sc);
                 let tag_text = &u.tag.text;
+                let covered =
+                    self.covered_before_default(&u.tag.ty, u.arms.iter().flat_map(|a| &a.patterns));
                 let mut has_default = false;
                 let arms: Vec<TokenStream> = u
                     .arms
                     .iter()
+                    .filter(|a| !covered || !a.patterns.contains(&Pattern::Default))
                     .map(|a| {
                         let skip = self.skip_ty(&a.ty, &format!("{base}{}", a.name.name), sc);
                         if a.patterns.contains(&Pattern::Default) {
@@ -346,8 +353,7 @@ impl Gen<'_> {
                         }
                     })
                     .collect();
-                let pats: Vec<&Pattern> = u.arms.iter().flat_map(|a| &a.patterns).collect();
-                let rest = if has_default || self.exhaustive(&u.tag.ty, &pats) {
+                let rest = if has_default || covered {
                     quote!()
                 } else {
                     quote!(::core::option::Option::Some(other) => return ::core::result::Result::Err(w.error(__mp::DecodeErrorKind::NoArm { found: __mp::render(&other) })),)

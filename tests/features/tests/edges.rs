@@ -4,7 +4,8 @@
 use bytes::Bytes;
 use mproto_feature_tests::constants::{ConstantsCodec, Message as Versioned};
 use mproto_feature_tests::edges::{
-    EdgesCodec, Message, MessageRef, Odd, Rows, S, SizedBodyRef, SizedFlagRef, SizedRef,
+    Covered, CoveredByBool, CoveredBySide, CoveredRef, EdgesCodec, Hollow, HollowRef, Lead,
+    Message, MessageRef, Odd, Rows, S, Side, SizedBodyRef, SizedFlagRef, SizedRef,
 };
 use mproto_feature_tests::negative::{Message as Signed, NegativeCodec};
 use mproto_feature_tests::replies::RepliesCodec;
@@ -129,4 +130,47 @@ fn a_reply_fills_fixed_bytes_and_leaves_lengths_to_encode() {
         b'Z',
     ];
     assert_eq!(&out.to_bytes()[..], &wire);
+}
+
+#[test]
+fn empty_structs_reserved_bits_and_leading_constants_round_trip() {
+    let v = Hollow {
+        lead: Lead { x: 5 },
+        ..Hollow::default()
+    };
+    let bytes = v.to_bytes().unwrap();
+    assert_eq!(&bytes[..], &[0, 0, 0, 7, 9, 0, 5]);
+    assert_eq!(Hollow::decode(&bytes).unwrap(), v);
+    // Reserved bits are ignored on decode; the constants are checked.
+    let set = [0xFF, 0xFF, 0xFF, 7, 9, 0, 5];
+    assert_eq!(HollowRef::decode(&set).unwrap().lead.x, 5);
+    let e = HollowRef::decode(&[0, 0, 0, 7, 8, 0, 5]).unwrap_err();
+    assert!(matches!(e.kind(), DecodeErrorKind::Magic { .. }), "{e}");
+}
+
+#[test]
+fn arms_that_cover_every_value_never_take_the_default_arm() {
+    let v = Covered {
+        on: true,
+        side: Side::Right,
+        by_bool: CoveredByBool::True(4),
+        by_side: CoveredBySide::Right,
+        n: 1,
+    };
+    let bytes = v.to_bytes().unwrap();
+    assert_eq!(&bytes[..], &[1, 1, 4, 1]);
+    assert_eq!(Covered::decode(&bytes).unwrap(), v);
+    let left = [0, 0, 0, 3, 9, 2];
+    let r = CoveredRef::decode(&left).unwrap();
+    assert!(matches!(
+        r.by_side,
+        mproto_feature_tests::edges::CoveredBySideRef::Left(9)
+    ));
+    let e = Covered {
+        by_bool: CoveredByBool::Other,
+        ..v
+    }
+    .to_bytes()
+    .unwrap_err();
+    assert!(matches!(e.kind(), EncodeErrorKind::UnionArm { .. }), "{e}");
 }
