@@ -582,9 +582,18 @@ impl Gen<'_> {
                 }
             };
         }
+        let rule = format!("= {}", c.text);
         let expected = match &c.kind {
             ExprKind::Variant(id, i) => self.variant_path(*id, *i),
-            ExprKind::Bool(b) => quote!(#b),
+            // `f != true` is clippy's `bool_comparison`: test the bool itself.
+            ExprKind::Bool(b) => {
+                let bad = if *b { quote!(!#l) } else { quote!(#l) };
+                return quote! {
+                    if #bad {
+                        return ::core::result::Result::Err(__mp::DecodeError::new(#p, __mp::DecodeErrorKind::Constraint { rule: #rule, found: __mp::render(&#l) }));
+                    }
+                };
+            }
             ExprKind::ByteStr(b) => {
                 let b = proc_macro2::Literal::byte_string(b);
                 quote!(*#b)
@@ -592,7 +601,6 @@ impl Gen<'_> {
             ExprKind::Str(t) => quote!(#t),
             _ => return quote!(),
         };
-        let rule = format!("= {}", c.text);
         let actual = if matches!(c.kind, ExprKind::ByteStr(_)) {
             quote!(*#l)
         } else {

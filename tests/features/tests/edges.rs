@@ -4,8 +4,9 @@
 use bytes::Bytes;
 use mproto_feature_tests::constants::{ConstantsCodec, Message as Versioned};
 use mproto_feature_tests::edges::{
-    Covered, CoveredByBool, CoveredBySide, CoveredRef, EdgesCodec, Hollow, HollowRef, Lead,
-    Message, MessageRef, Odd, Rows, S, Side, SizedBodyRef, SizedFlagRef, SizedRef,
+    Covered, CoveredByBool, CoveredBySide, CoveredRef, EdgesCodec, Flagged, FlaggedRef, Hollow,
+    HollowRef, Lead, Maybe, Measured, Message, MessageRef, Odd, Rows, S, Side, SizedBodyRef,
+    SizedFlagRef, SizedRef,
 };
 use mproto_feature_tests::negative::{Message as Signed, NegativeCodec};
 use mproto_feature_tests::replies::RepliesCodec;
@@ -173,4 +174,35 @@ fn arms_that_cover_every_value_never_take_the_default_arm() {
     .to_bytes()
     .unwrap_err();
     assert!(matches!(e.kind(), EncodeErrorKind::UnionArm { .. }), "{e}");
+}
+
+#[test]
+fn bool_constants_are_written_and_checked() {
+    let bytes = Flagged { x: 3 }.to_bytes().unwrap();
+    assert_eq!(&bytes[..], &[1, 0, 3]);
+    assert_eq!(Flagged::decode(&bytes).unwrap().x, 3);
+    for bad in [[0, 0, 3], [1, 1, 3]] {
+        let e = FlaggedRef::decode(&bad).unwrap_err();
+        assert!(
+            matches!(e.kind(), DecodeErrorKind::Constraint { .. }),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn a_conditional_field_defaults_to_absent() {
+    assert_eq!(Maybe::default().y, None);
+    let v = Maybe { x: 1, y: Some(2) };
+    assert_eq!(Maybe::decode(&v.to_bytes().unwrap()).unwrap(), v);
+}
+
+#[test]
+fn an_explicit_length_is_computed_and_checked() {
+    let v = Measured {
+        data: Bytes::from_static(b"abc"),
+    };
+    let bytes = v.to_bytes().unwrap();
+    assert_eq!(&bytes[..], b"\x03abc");
+    assert_eq!(Measured::decode(&bytes).unwrap(), v);
 }
