@@ -188,7 +188,7 @@ impl Lowerer {
                 _ => None,
             };
             if let Some(n) = &name {
-                self.check_name(n, "bit member");
+                self.check_snake(n, "bit member");
                 if let Some(prev) = fields
                     .iter()
                     .filter_map(|b| b.name.as_ref())

@@ -262,20 +262,44 @@ impl Lowerer {
     /// [`Self::check_name`], then `UpperCamelCase`: type, variant and arm names become
     /// Rust type and variant names, which rustc warns about otherwise.
     pub(crate) fn check_camel(&mut self, name: &Ident, what: &str) {
+        self.check_case(
+            name,
+            what,
+            "UpperCamelCase",
+            is_upper_camel,
+            crate::codegen::camel,
+        );
+    }
+
+    /// [`Self::check_name`], then `snake_case`: field and bit member names become Rust
+    /// field and variable names, which rustc warns about otherwise.
+    pub(crate) fn check_snake(&mut self, name: &Ident, what: &str) {
+        self.check_case(name, what, "snake_case", is_snake, snake);
+    }
+
+    /// An E0206 error naming `case` and showing the name as `fix` spells it, unless
+    /// `ok` accepts the name.
+    fn check_case(
+        &mut self,
+        name: &Ident,
+        what: &str,
+        case: &str,
+        ok: fn(&str) -> bool,
+        fix: fn(&str) -> String,
+    ) {
         let before = self.diags.error_count();
         self.check_name(name, what);
-        // One error per name: a keyword's camel spelling would not help.
-        if self.diags.error_count() > before || is_upper_camel(&name.name) {
+        // One error per name: a keyword's respelling would not help.
+        if self.diags.error_count() > before || ok(&name.name) {
             return;
         }
-        let fixed = crate::codegen::camel(&name.name);
         self.diags.push(
             Diagnostic::error(
                 "E0206",
-                format!("{what} name `{}` is not `UpperCamelCase`", name.name),
+                format!("{what} name `{}` is not `{case}`", name.name),
             )
             .primary(name.span, "Rust would warn about this name")
-            .help(format!("write it `{fixed}`")),
+            .help(format!("write it `{}`", fix(&name.name))),
         );
     }
 
@@ -312,6 +336,33 @@ fn is_upper_camel(name: &str) -> bool {
         && !chars
             .windows(2)
             .any(|w| (w[1] == '_' && cased(w[0])) || (w[0] == '_' && cased(w[1])))
+}
+
+/// rustc's `non_snake_case` rule: no upper case letter and no `__`, once leading and
+/// trailing `_` are trimmed.
+fn is_snake(name: &str) -> bool {
+    let name = name.trim_matches('_');
+    !name.contains("__") && !name.chars().any(char::is_uppercase)
+}
+
+/// `snake_case` from a camel case name: `BigBit` → `big_bit`, `HTTPCode` → `http_code`.
+fn snake(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+        let word_start = prev.is_some_and(|p| {
+            p.is_lowercase() || p.is_ascii_digit() || (p.is_uppercase() && next_lower)
+        });
+        if c.is_uppercase() && word_start && !out.ends_with('_') {
+            out.push('_');
+        }
+        if c != '_' || !out.ends_with('_') {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
 }
 
 /// The closest candidate to a misspelled name, if one is close enough.

@@ -144,7 +144,7 @@ impl Lowerer {
         let ps = inner(p);
         let name = (ps[0].as_str() != "_").then(|| Self::ident(&ps[0], f.file));
         if let Some(n) = &name {
-            self.check_name(n, "field");
+            self.check_snake(n, "field");
             if let Some(first) = prev
                 .iter()
                 .filter_map(|x| x.name.as_ref())
