@@ -54,17 +54,7 @@ impl<'a> Scope<'a> {
 }
 
 fn some(t: TokenStream) -> TokenStream {
-    // `Some((a.len() as i128))` would warn: the argument needs no parentheses of its own.
-    let mut trees = t.clone().into_iter();
-    match (trees.next(), trees.next()) {
-        (Some(proc_macro2::TokenTree::Group(g)), None)
-            if g.delimiter() == proc_macro2::Delimiter::Parenthesis =>
-        {
-            let inner = g.stream();
-            quote!(::core::option::Option::Some(#inner))
-        }
-        _ => quote!(::core::option::Option::Some(#t)),
-    }
+    quote!(::core::option::Option::Some(#t))
 }
 
 impl Gen<'_> {
