@@ -4,9 +4,10 @@
 
 use bytes::Bytes;
 use mproto_feature_tests::features::*;
+use mproto_feature_tests::frames_whole_and_waits_on_prefixes;
 use mproto_runtime::{
-    ByteString, Codec, DecodeErrorKind, EncodeErrorKind, Encoded, ErrorKind, FrameLen, MessageType,
-    Metadata, Mutation, ReplyError, Value,
+    ByteString, Codec, DecodeErrorKind, EncodeErrorKind, Encoded, ErrorKind, MessageType, Metadata,
+    Mutation, ReplyError, Value,
 };
 use proptest::prelude::*;
 
@@ -99,13 +100,7 @@ proptest! {
     fn every_feature_round_trips(msg in message()) {
         let frame = msg.to_bytes().map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(Message::decode(&frame), Ok(msg.clone()));
-        prop_assert_eq!(frame_len(&frame), Ok(FrameLen::Complete(frame.len())));
-        for cut in 0..frame.len() {
-            match frame_len(&frame[..cut]) {
-                Ok(FrameLen::NeedMore(n)) => prop_assert!(n > cut && n <= frame.len()),
-                other => prop_assert!(false, "prefix {cut}: {other:?}"),
-            }
-        }
+        frames_whole_and_waits_on_prefixes(frame_len, &frame).map_err(TestCaseError::fail)?;
         // `align 4` pads the fields before the checksum to a multiple of four.
         let view = MessageRef::decode(&frame).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(view.id, msg.id);

@@ -2,8 +2,9 @@
 //! to decide which fields follow finds the same frame lengths as decoding does, on
 //! every prefix, and a mutation that changes what a condition reads is refused.
 
+use mproto_feature_tests::frames_whole_and_waits_on_prefixes;
 use mproto_feature_tests::walked::*;
-use mproto_runtime::{ByteString, Codec, EncodeErrorKind, Encoded, FrameLen, Mutation};
+use mproto_runtime::{ByteString, Codec, EncodeErrorKind, Encoded, Mutation};
 use proptest::prelude::*;
 
 fn message() -> impl Strategy<Value = Message> {
@@ -38,13 +39,7 @@ proptest! {
     fn framing_decodes_what_its_conditions_read(msg in message()) {
         let frame = msg.to_bytes().map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(Message::decode(&frame), Ok(msg.clone()));
-        prop_assert_eq!(frame_len(&frame), Ok(FrameLen::Complete(frame.len())));
-        for cut in 0..frame.len() {
-            match frame_len(&frame[..cut]) {
-                Ok(FrameLen::NeedMore(n)) => prop_assert!(n > cut && n <= frame.len()),
-                other => prop_assert!(false, "prefix {cut}: {other:?}"),
-            }
-        }
+        frames_whole_and_waits_on_prefixes(frame_len, &frame).map_err(TestCaseError::fail)?;
     }
 }
 
