@@ -373,12 +373,15 @@ impl Gen<'_> {
                 let tag_text = &u.tag.text;
                 let covered =
                     self.covered_before_default(&u.tag.ty, u.arms.iter().flat_map(|a| &a.patterns));
-                let mut has_default = false;
+                let has_default = u
+                    .arms
+                    .iter()
+                    .any(|a| a.patterns.contains(&crate::ir::Pattern::Default));
                 let arms: Vec<TokenStream> = u
                     .arms
                     .iter()
-                    .filter(|a| !covered || !a.patterns.contains(&crate::ir::Pattern::Default))
-                    .map(|a| {
+                    .filter_map(|a| {
+                        let p = self.arm_pattern(&a.patterns, covered)?;
                         let v = ident(&a.name.name);
                         let value = if matches!(a.ty.kind, Ty::Unit) {
                             quote!(#name::#v)
@@ -386,13 +389,7 @@ impl Gen<'_> {
                             let read = self.read_ty(&a.ty, &format!("{base}{}", a.name.name), sc);
                             quote!(#name::#v(#read))
                         };
-                        if a.patterns.contains(&crate::ir::Pattern::Default) {
-                            has_default = true;
-                            quote!(::core::option::Option::Some(_) => #value,)
-                        } else {
-                            let p = self.patterns(&a.patterns);
-                            quote!(::core::option::Option::Some(#p) => #value,)
-                        }
+                        Some(quote!(::core::option::Option::Some(#p) => #value,))
                     })
                     .collect();
                 let rest = if has_default || covered {

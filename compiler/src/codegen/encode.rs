@@ -806,14 +806,15 @@ impl Gen<'_> {
         let name = self.union_owned(base);
         let tag = self.expr(&u.tag, sc);
         let tag_text = &u.tag.text;
-        let others: Vec<&Pattern> = u
-            .arms
-            .iter()
-            .flat_map(|a| &a.patterns)
-            .filter(|p| **p != Pattern::Default)
-            .collect();
-        let arms = u.arms.iter().map(|a| {
+        let arms = u.arms.iter().enumerate().map(|(i, a)| {
             let n = ident(&a.name.name);
+            // The default arm takes what no other arm's pattern matches (its own, as in
+            // `true | _`, it takes too).
+            let others: Vec<&Pattern> = (u.arms.iter().enumerate())
+                .filter(|&(j, _)| j != i)
+                .flat_map(|(_, b)| &b.patterns)
+                .filter(|p| **p != Pattern::Default)
+                .collect();
             let bad = if a.patterns.contains(&Pattern::Default) {
                 if others.is_empty() {
                     quote!(tag.is_none())

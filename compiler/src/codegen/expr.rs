@@ -154,19 +154,13 @@ impl Gen<'_> {
     fn match_expr(&self, s: &Expr, arms: &[(Vec<Pattern>, Expr)], sc: &Scope<'_>) -> TokenStream {
         let scrutinee = self.expr(s, sc);
         let covered = self.covered_before_default(&s.ty, arms.iter().flat_map(|(p, _)| p));
-        let mut has_default = false;
+        let has_default = arms.iter().any(|(p, _)| p.contains(&Pattern::Default));
         let arms_code: Vec<TokenStream> = arms
             .iter()
-            // rustc warns about a `_` arm after arms that already cover every value.
-            .filter(|(pats, _)| !covered || !pats.contains(&Pattern::Default))
-            .map(|(pats, v)| {
+            .filter_map(|(pats, v)| {
+                let p = self.arm_pattern(pats, covered)?;
                 let v = self.expr(v, sc);
-                if pats.contains(&Pattern::Default) {
-                    has_default = true;
-                    return quote!(::core::option::Option::Some(_) => #v,);
-                }
-                let p = self.patterns(pats);
-                quote!(::core::option::Option::Some(#p) => #v,)
+                Some(quote!(::core::option::Option::Some(#p) => #v,))
             })
             .collect();
         let rest = if has_default || covered {
@@ -181,6 +175,24 @@ impl Gen<'_> {
                 ::core::option::Option::None => ::core::option::Option::None,
             }
         }
+    }
+
+    /// An arm's patterns as a Rust pattern: `_` when they include the default arm, or,
+    /// when the other arms already cover every value (where rustc would warn that `_`
+    /// is unreachable), the arm's other patterns, or `None` to leave the arm out.
+    pub(super) fn arm_pattern(&self, pats: &[Pattern], covered: bool) -> Option<TokenStream> {
+        if !pats.contains(&Pattern::Default) {
+            return Some(self.patterns(pats));
+        }
+        if !covered {
+            return Some(quote!(_));
+        }
+        let named: Vec<Pattern> = pats
+            .iter()
+            .filter(|p| **p != Pattern::Default)
+            .cloned()
+            .collect();
+        (!named.is_empty()).then(|| self.patterns(&named))
     }
 
     /// `A | B` as a Rust pattern.

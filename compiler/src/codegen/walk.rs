@@ -337,20 +337,17 @@ impl Gen<'_> {
                 let tag_text = &u.tag.text;
                 let covered =
                     self.covered_before_default(&u.tag.ty, u.arms.iter().flat_map(|a| &a.patterns));
-                let mut has_default = false;
+                let has_default = u
+                    .arms
+                    .iter()
+                    .any(|a| a.patterns.contains(&Pattern::Default));
                 let arms: Vec<TokenStream> = u
                     .arms
                     .iter()
-                    .filter(|a| !covered || !a.patterns.contains(&Pattern::Default))
-                    .map(|a| {
+                    .filter_map(|a| {
+                        let p = self.arm_pattern(&a.patterns, covered)?;
                         let skip = self.skip_ty(&a.ty, &format!("{base}{}", a.name.name), sc);
-                        if a.patterns.contains(&Pattern::Default) {
-                            has_default = true;
-                            quote!(::core::option::Option::Some(_) => { #skip })
-                        } else {
-                            let p = self.patterns(&a.patterns);
-                            quote!(::core::option::Option::Some(#p) => { #skip })
-                        }
+                        Some(quote!(::core::option::Option::Some(#p) => { #skip }))
                     })
                     .collect();
                 let rest = if has_default || covered {

@@ -4,9 +4,9 @@
 use bytes::Bytes;
 use mproto_feature_tests::constants::{ConstantsCodec, Message as Versioned};
 use mproto_feature_tests::edges::{
-    Covered, CoveredByBool, CoveredBySide, CoveredRef, EdgesCodec, Flagged, FlaggedRef, Hollow,
-    HollowRef, Lead, Maybe, Measured, Message, MessageRef, Odd, Rows, S, Side, SizedBodyRef,
-    SizedFlagRef, SizedRef,
+    Covered, CoveredByBool, CoveredBySide, CoveredRef, CoveredShared, EdgesCodec, Flagged,
+    FlaggedRef, Hollow, HollowRef, Lead, Maybe, Measured, Message, MessageRef, Odd, Rows, S, Side,
+    SizedBodyRef, SizedFlagRef, SizedRef,
 };
 use mproto_feature_tests::negative::{Message as Signed, NegativeCodec};
 use mproto_feature_tests::replies::RepliesCodec;
@@ -157,15 +157,21 @@ fn arms_that_cover_every_value_never_take_the_default_arm() {
         by_bool: CoveredByBool::True(4),
         by_side: CoveredBySide::Right,
         n: 1,
+        shared: CoveredShared::Big(7),
+        m: 2,
     };
     let bytes = v.to_bytes().unwrap();
-    assert_eq!(&bytes[..], &[1, 1, 4, 1]);
+    assert_eq!(&bytes[..], &[1, 1, 4, 1, 0, 7, 2]);
     assert_eq!(Covered::decode(&bytes).unwrap(), v);
-    let left = [0, 0, 0, 3, 9, 2];
+    let left = [0, 0, 0, 3, 9, 2, 5, 1];
     let r = CoveredRef::decode(&left).unwrap();
     assert!(matches!(
         r.by_side,
         mproto_feature_tests::edges::CoveredBySideRef::Left(9)
+    ));
+    assert!(matches!(
+        r.shared,
+        mproto_feature_tests::edges::CoveredSharedRef::Small(5)
     ));
     let e = Covered {
         by_bool: CoveredByBool::Other,
