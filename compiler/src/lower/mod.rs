@@ -136,12 +136,8 @@ impl Lowerer {
         };
         let Some(name_pair) = name_pair else { return };
         let name = Self::ident(name_pair, f.file);
-        // An extern's Rust name is its path; the schema name never reaches Rust.
-        if kind == Rule::extern_def {
-            self.check_name(&name, "type");
-        } else {
-            self.check_camel(&name, "type");
-        }
+        // An extern's too: a union arm of that type is named after it.
+        self.check_camel(&name, "type");
         let docs = crate::syntax::docs_above(f.text, def.as_span().start());
         let id = self.add_type(
             name,
@@ -298,7 +294,10 @@ impl Lowerer {
                 "E0206",
                 format!("{what} name `{}` is not `{case}`", name.name),
             )
-            .primary(name.span, "Rust would warn about this name")
+            .primary(
+                name.span,
+                "Rust would warn about this name or the names made from it",
+            )
             .help(format!("write it `{}`", fix(&name.name))),
         );
     }
@@ -325,10 +324,10 @@ impl Lowerer {
     }
 }
 
-/// rustc's `non_camel_case_types` rule: no leading lower case letter, no `__`, and
-/// no `_` next to a letter, once leading and trailing `_` are trimmed.
+/// rustc's `non_camel_case_types` rule (no leading lower case letter, no `__`, no `_`
+/// next to a letter), without the leading and trailing `_` it allows: generated names
+/// add to these (`Inner_` + `Ref`), which rustc would then warn about.
 fn is_upper_camel(name: &str) -> bool {
-    let name = name.trim_matches('_');
     let cased = |c: char| c.is_lowercase() || c.is_uppercase();
     let chars: Vec<char> = name.chars().collect();
     !chars.first().is_some_and(|c| c.is_lowercase())
@@ -338,11 +337,11 @@ fn is_upper_camel(name: &str) -> bool {
             .any(|w| (w[1] == '_' && cased(w[0])) || (w[0] == '_' && cased(w[1])))
 }
 
-/// rustc's `non_snake_case` rule: no upper case letter and no `__`, once leading and
-/// trailing `_` are trimmed.
+/// rustc's `non_snake_case` rule (no upper case letter, no `__`), allowing trailing
+/// `_` (`type_`) but not leading: generated locals prefix field names (`f__b`).
 fn is_snake(name: &str) -> bool {
-    let name = name.trim_matches('_');
-    !name.contains("__") && !name.chars().any(char::is_uppercase)
+    let name = name.trim_end_matches('_');
+    !name.starts_with('_') && !name.contains("__") && !name.chars().any(char::is_uppercase)
 }
 
 /// `snake_case` from a camel case name: `BigBit` → `big_bit`, `HTTPCode` → `http_code`.
@@ -358,7 +357,7 @@ fn snake(name: &str) -> String {
         if c.is_uppercase() && word_start && !out.ends_with('_') {
             out.push('_');
         }
-        if c != '_' || !out.ends_with('_') {
+        if c != '_' || !(out.is_empty() || out.ends_with('_')) {
             out.extend(c.to_lowercase());
         }
     }
@@ -528,5 +527,25 @@ mod tests {
             "{:?}",
             value.kind
         );
+    }
+
+    #[test]
+    fn names_rust_would_warn_about_once_generated_names_extend_them() {
+        use super::{is_snake, is_upper_camel, snake};
+        for ok in ["HttpStatus", "HTTP", "HTTPHead", "V1_0", "B2", "A"] {
+            assert!(is_upper_camel(ok), "{ok}");
+        }
+        for bad in ["http_status", "Inner_", "_Inner", "A__B", "Http_Status"] {
+            assert!(!is_upper_camel(bad), "{bad}");
+        }
+        for ok in ["status_code", "type_", "b2", "x", "_"] {
+            assert!(is_snake(ok), "{ok}");
+        }
+        for bad in ["_b", "a__b", "StatusCode", "bigBit"] {
+            assert!(!is_snake(bad), "{bad}");
+        }
+        assert_eq!(snake("_b"), "b");
+        assert_eq!(snake("HTTPCode"), "http_code");
+        assert_eq!(crate::codegen::camel("Inner_"), "Inner");
     }
 }
