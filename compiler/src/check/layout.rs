@@ -107,6 +107,7 @@ pub fn check_layout(schema: &Schema) -> Result<Layout, Diagnostics> {
         layout.frame = frame_plan(schema, s, &mut diags);
     }
     super::replies::check_reply_targets(schema, &layout, &mut diags);
+    super::nested::check_nested_reads(schema, &layout, &mut diags);
     if diags.has_errors() {
         Err(diags)
     } else {

@@ -3,6 +3,7 @@
 
 pub mod layout;
 pub mod names;
+mod nested;
 mod replies;
 
 pub use layout::{Derive, FieldLayout, FramePlan, Layout, Measure, StructLayout, check_layout};
