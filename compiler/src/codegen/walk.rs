@@ -70,8 +70,6 @@ impl Gen<'_> {
     /// starting over with `walk_each` from `w0` when the buffer is too short for one.
     fn walk_chunked(&self, id: TypeId, s: &Struct, runs: &[Run]) -> TokenStream {
         let needed = walk_needed(self.schema, s, &[]);
-        let sc = Scope::of(Ctx::View, id, s, vec![false; s.fields.len()]);
-        let sname = &self.schema.ty(id).name.name;
         let mut out = TokenStream::new();
         let mut i = 0;
         while i < s.fields.len() {
@@ -92,12 +90,7 @@ impl Gen<'_> {
                 let size = fixed_size(self.schema, &f.ty).unwrap_or(0);
                 Self::use_bytes(&mut used, at, size);
                 let l = local(s, j);
-                let value = self.walk_chunk_value(&f.ty, at, size).unwrap_or_else(|| {
-                    // In the chunk, so all here: decoded from its bytes.
-                    let read = self.read_ty(&f.ty, &aux_base(sname, f), &sc);
-                    let size = proc_macro2::Literal::u64_suffixed(size);
-                    quote!({ let r = &mut w.reader(start, start + #size)?; #read })
-                });
+                let value = self.walk_chunk_value(&f.ty, at, size);
                 let check = self.walk_const_check(f, &l);
                 let start = if at == 0 {
                     quote!(run_start)
@@ -130,11 +123,11 @@ impl Gen<'_> {
         out
     }
 
-    /// A field's value from a chunk's bytes at `at` (`start` is its offset in the frame);
-    /// `None` for a type that is not a scalar.
-    fn walk_chunk_value(&self, ty: &Type, at: u64, size: u64) -> Option<TokenStream> {
+    /// A field's value from a chunk's bytes at `at` (`start` is its offset in the frame).
+    /// Chunks hold only the scalars below (see `chunk_size`).
+    fn walk_chunk_value(&self, ty: &Type, at: u64, size: u64) -> TokenStream {
         let b = byte(at);
-        Some(match &ty.kind {
+        match &ty.kind {
             Ty::Int(i) => self.int_from_chunk(i, at),
             Ty::Float { bits, endian } => self.float_from_chunk(*bits, *endian, at),
             Ty::Bool => quote! {
@@ -164,14 +157,14 @@ impl Gen<'_> {
                             __mp::DecodeError::new((start + #end) as usize, kind)))?
                     }
                 }
-                _ => return None,
+                _ => quote!(()),
             },
             Ty::Bytes { .. } => {
                 let bytes = (at..at + size).map(byte);
                 quote!([#(#bytes),*])
             }
-            _ => return None,
-        })
+            _ => quote!(()),
+        }
     }
 
     /// Walk code for fields `first..end`; `keep` lists extra fields whose value is needed.

@@ -470,14 +470,16 @@ fn fixed_bytes_mismatch(e: &Expr, ty: &Type, n: u64) -> Diagnostic {
                 "write exactly {n} bytes; pad a shorter value with `\\0`"
             ));
     }
-    d.primary(
-        e.span,
-        format!("expected exactly {n} bytes, found {}", ty_name(&e.ty)),
-    )
-    .note("only a byte string's length is known when the schema is checked")
-    .help(format!(
-        "write a byte string of exactly {n} bytes (`b\"…\"`)"
-    ))
+    let found = if e.ty == ValueTy::Bytes {
+        "bytes whose length is only known when encoding".to_string()
+    } else {
+        ty_name(&e.ty)
+    };
+    d.primary(e.span, format!("expected exactly {n} bytes, found {found}"))
+        .note("only a byte string's length is known when the schema is checked")
+        .help(format!(
+            "write a byte string of exactly {n} bytes (`b\"…\"`)"
+        ))
 }
 
 pub(super) fn wrap(c: Coercion, e: Expr) -> Expr {
