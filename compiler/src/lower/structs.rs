@@ -34,7 +34,7 @@ impl Lowerer {
         let mut infos: Vec<FieldInfo> = Vec::new();
         let mut values = Vec::new();
         for m in &parts[2..] {
-            if let Some(field) = self.lower_member(f, m, &sname, id, &fields, &infos) {
+            if let Some(field) = self.lower_member(f, m, &sname, id, &fields, &mut infos) {
                 values.push((fields.len(), m.clone()));
                 infos.push(FieldInfo::of(&self.schema, &field));
                 fields.push(field);
@@ -87,7 +87,7 @@ impl Lowerer {
         sname: &str,
         sid: TypeId,
         prev: &[Field],
-        infos: &[FieldInfo],
+        infos: &mut Vec<FieldInfo>,
     ) -> Option<Field> {
         let body = inner(m).into_iter().next()?;
         let span = span_of(m, f.file);
@@ -137,7 +137,7 @@ impl Lowerer {
         sname: &str,
         _sid: TypeId,
         prev: &[Field],
-        infos: &[FieldInfo],
+        infos: &mut Vec<FieldInfo>,
         doc: Vec<String>,
         span: Span,
     ) -> Option<Field> {
@@ -183,12 +183,15 @@ impl Lowerer {
             match part.as_rule() {
                 Rule::field_value => {}
                 Rule::field_where => {
-                    let mut me = infos.to_vec();
-                    me.push(FieldInfo::of(&self.schema, &field));
-                    let cx = ExprCx::fields(f.file, &me, prev.len() + 1);
+                    // A rule reads the field itself too: its info joins the others while
+                    // the rule is lowered (copying them all made lowering quadratic).
+                    infos.push(FieldInfo::of(&self.schema, &field));
+                    let cx = ExprCx::fields(f.file, infos, prev.len() + 1);
                     field.constraint = Some(self.bool_expr(&e, &cx, "a `where` rule"));
+                    infos.pop();
                 }
                 Rule::field_if => {
+                    let cx = ExprCx::fields(f.file, infos, prev.len());
                     let c = self.bool_expr(&e, &cx, "an `if` condition");
                     self.check_decidable(&c, "condition");
                     field.condition = Some(c);
