@@ -371,17 +371,11 @@ impl Gen<'_> {
                 let name = quote::format_ident!("{}Ref", base);
                 let tag = self.expr(&u.tag, sc);
                 let tag_text = &u.tag.text;
-                let covered =
-                    self.covered_before_default(&u.tag.ty, u.arms.iter().flat_map(|a| &a.patterns));
-                let has_default = u
-                    .arms
-                    .iter()
-                    .any(|a| a.patterns.contains(&crate::ir::Pattern::Default));
-                let arms: Vec<TokenStream> = u
-                    .arms
-                    .iter()
-                    .filter_map(|a| {
-                        let p = self.arm_pattern(&a.patterns, covered)?;
+                let (kept, open) =
+                    self.match_arms(&u.tag.ty, u.arms.iter().map(|a| (&a.patterns[..], a)));
+                let arms: Vec<TokenStream> = kept
+                    .into_iter()
+                    .map(|(p, a)| {
                         let v = ident(&a.name.name);
                         let value = if matches!(a.ty.kind, Ty::Unit) {
                             quote!(#name::#v)
@@ -389,10 +383,10 @@ impl Gen<'_> {
                             let read = self.read_ty(&a.ty, &format!("{base}{}", a.name.name), sc);
                             quote!(#name::#v(#read))
                         };
-                        Some(quote!(::core::option::Option::Some(#p) => #value,))
+                        quote!(::core::option::Option::Some(#p) => #value,)
                     })
                     .collect();
-                let rest = if has_default || covered {
+                let rest = if !open {
                     quote!()
                 } else {
                     quote! {

@@ -153,20 +153,15 @@ impl Gen<'_> {
 
     fn match_expr(&self, s: &Expr, arms: &[(Vec<Pattern>, Expr)], sc: &Scope<'_>) -> TokenStream {
         let scrutinee = self.expr(s, sc);
-        let covered = self.covered_before_default(&s.ty, arms.iter().flat_map(|(p, _)| p));
-        let has_default = arms.iter().any(|(p, _)| p.contains(&Pattern::Default));
-        let arms_code: Vec<TokenStream> = arms
-            .iter()
-            .filter_map(|(pats, v)| {
-                let p = self.arm_pattern(pats, covered)?;
-                let v = self.expr(v, sc);
-                Some(quote!(::core::option::Option::Some(#p) => #v,))
-            })
-            .collect();
-        let rest = if has_default || covered {
-            quote!()
-        } else {
+        let (kept, open) = self.match_arms(&s.ty, arms.iter().map(|(p, v)| (&p[..], v)));
+        let arms_code = kept.into_iter().map(|(p, v)| {
+            let v = self.expr(v, sc);
+            quote!(::core::option::Option::Some(#p) => #v,)
+        });
+        let rest = if open {
             quote!(::core::option::Option::Some(_) => ::core::option::Option::None,)
+        } else {
+            quote!()
         };
         quote! {
             match #scrutinee {
@@ -177,10 +172,31 @@ impl Gen<'_> {
         }
     }
 
+    /// The Rust pattern of each arm of a match on a `ty` value, paired with the arm,
+    /// and whether the match needs one more arm for the values no pattern takes. When
+    /// the named patterns cover every value, `_` is unreachable (rustc would warn): it
+    /// is dropped from its arm, and an arm left with no pattern is left out.
+    pub(super) fn match_arms<'p, T>(
+        &self,
+        ty: &ValueTy,
+        arms: impl Iterator<Item = (&'p [Pattern], T)>,
+    ) -> (Vec<(TokenStream, T)>, bool) {
+        let arms: Vec<(&[Pattern], T)> = arms.collect();
+        let named: Vec<&Pattern> = (arms.iter().flat_map(|(p, _)| p.iter()))
+            .filter(|p| **p != Pattern::Default)
+            .collect();
+        let covered = self.exhaustive(ty, &named);
+        let has_default = arms.iter().any(|(p, _)| p.contains(&Pattern::Default));
+        let kept = (arms.into_iter())
+            .filter_map(|(pats, arm)| Some((self.arm_pattern(pats, covered)?, arm)))
+            .collect();
+        (kept, !has_default && !covered)
+    }
+
     /// An arm's patterns as a Rust pattern: `_` when they include the default arm, or,
-    /// when the other arms already cover every value (where rustc would warn that `_`
-    /// is unreachable), the arm's other patterns, or `None` to leave the arm out.
-    pub(super) fn arm_pattern(&self, pats: &[Pattern], covered: bool) -> Option<TokenStream> {
+    /// when the other arms cover every value, the arm's other patterns (`None` if it
+    /// has none).
+    fn arm_pattern(&self, pats: &[Pattern], covered: bool) -> Option<TokenStream> {
         if !pats.contains(&Pattern::Default) {
             return Some(self.patterns(pats));
         }
@@ -208,20 +224,6 @@ impl Gen<'_> {
             Pattern::Default => quote!(_),
         });
         quote!(#(#ps)|*)
-    }
-
-    /// True when the arms other than `_` cover every value of the tag's type: the `_`
-    /// arm is then unreachable, and rustc warns about it if it is emitted.
-    pub(super) fn covered_before_default<'p>(
-        &self,
-        ty: &ValueTy,
-        pats: impl IntoIterator<Item = &'p Pattern>,
-    ) -> bool {
-        let named: Vec<&Pattern> = pats
-            .into_iter()
-            .filter(|p| **p != Pattern::Default)
-            .collect();
-        self.exhaustive(ty, &named)
     }
 
     /// True when the patterns cover every value of the scrutinee's type.

@@ -12,9 +12,7 @@ use super::types::{aux_base, marker_name};
 use crate::check::FramePlan;
 use crate::check::layout::{fixed_size, unwalkable};
 use crate::ir::visit::{const_int, field_refs, len_expr};
-use crate::ir::{
-    Expr, FieldValue, IntTy, Len, Pattern, Prefix, Struct, Ty, Type, TypeId, TypeKind,
-};
+use crate::ir::{Expr, FieldValue, IntTy, Len, Prefix, Struct, Ty, Type, TypeId, TypeKind};
 
 impl Gen<'_> {
     /// True when `frame_len` can skip over a struct without decoding it.
@@ -328,22 +326,16 @@ impl Gen<'_> {
             Ty::Union(u) => {
                 let tag = self.expr(&u.tag, sc);
                 let tag_text = &u.tag.text;
-                let covered =
-                    self.covered_before_default(&u.tag.ty, u.arms.iter().flat_map(|a| &a.patterns));
-                let has_default = u
-                    .arms
-                    .iter()
-                    .any(|a| a.patterns.contains(&Pattern::Default));
-                let arms: Vec<TokenStream> = u
-                    .arms
-                    .iter()
-                    .filter_map(|a| {
-                        let p = self.arm_pattern(&a.patterns, covered)?;
+                let (kept, open) =
+                    self.match_arms(&u.tag.ty, u.arms.iter().map(|a| (&a.patterns[..], a)));
+                let arms: Vec<TokenStream> = kept
+                    .into_iter()
+                    .map(|(p, a)| {
                         let skip = self.skip_ty(&a.ty, &format!("{base}{}", a.name.name), sc);
-                        Some(quote!(::core::option::Option::Some(#p) => { #skip }))
+                        quote!(::core::option::Option::Some(#p) => { #skip })
                     })
                     .collect();
-                let rest = if has_default || covered {
+                let rest = if !open {
                     quote!()
                 } else {
                     quote!(::core::option::Option::Some(other) => return ::core::result::Result::Err(w.error(__mp::DecodeErrorKind::NoArm { found: __mp::render(&other) })),)
