@@ -808,19 +808,18 @@ impl Gen<'_> {
         let tag_text = &u.tag.text;
         let arms = u.arms.iter().enumerate().map(|(i, a)| {
             let n = ident(&a.name.name);
-            // The default arm takes what no other arm's pattern matches (its own, as in
-            // `true | _`, it takes too).
-            let others: Vec<&Pattern> = (u.arms.iter().enumerate())
-                .filter(|&(j, _)| j != i)
-                .flat_map(|(_, b)| &b.patterns)
-                .filter(|p| **p != Pattern::Default)
-                .collect();
             let bad = if a.patterns.contains(&Pattern::Default) {
+                // The default arm takes what no other arm's pattern matches (its own, as
+                // in `true | _`, it takes too).
+                let others: Vec<Pattern> = (u.arms.iter().enumerate())
+                    .filter(|&(j, _)| j != i)
+                    .flat_map(|(_, b)| b.patterns.iter().cloned())
+                    .filter(|p| *p != Pattern::Default)
+                    .collect();
                 if others.is_empty() {
                     quote!(tag.is_none())
                 } else {
-                    let all: Vec<Pattern> = others.iter().map(|p| (*p).clone()).collect();
-                    let p = self.patterns(&all);
+                    let p = self.patterns(&others);
                     quote!(tag.is_none() || matches!(tag, ::core::option::Option::Some(#p)))
                 }
             } else {
