@@ -1,8 +1,8 @@
 //! Expressions that read into a nested struct must read what its owned type holds.
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::ir::visit::{field_refs, inner_types, len_expr, path_fields};
-use crate::ir::{Expr, FieldValue, Schema, Struct, Type, TypeId, TypeKind};
+use crate::ir::visit::{field_refs, path_fields, struct_exprs};
+use crate::ir::{Expr, FieldValue, Schema, TypeId, TypeKind};
 
 use super::Layout;
 
@@ -13,34 +13,11 @@ use super::Layout;
 pub(super) fn check_nested_reads(schema: &Schema, layout: &Layout, diags: &mut Diagnostics) {
     for id in schema.type_ids() {
         if let TypeKind::Struct(s) = &schema.ty(id).kind {
-            for e in encode_exprs(s) {
+            // All of them are evaluated when encoding.
+            for e in struct_exprs(s) {
                 check_expr(schema, layout, id, e, diags);
             }
         }
-    }
-}
-
-/// The expressions of a struct's fields that encoding evaluates.
-fn encode_exprs(s: &Struct) -> Vec<&Expr> {
-    let mut out = Vec::new();
-    for f in &s.fields {
-        out.extend(f.condition.iter().chain(&f.constraint));
-        if let FieldValue::Derived(e) = &f.value {
-            out.push(e);
-        }
-        type_exprs(&f.ty, &mut out);
-    }
-    out
-}
-
-/// Lengths and union tags inside a field's type.
-fn type_exprs<'a>(ty: &'a Type, out: &mut Vec<&'a Expr>) {
-    out.extend(len_expr(ty));
-    if let crate::ir::Ty::Union(u) = &ty.kind {
-        out.push(&u.tag);
-    }
-    for inner in inner_types(ty) {
-        type_exprs(inner, out);
     }
 }
 

@@ -882,24 +882,8 @@ pub(super) fn is_plain_default(t: &TokenStream) -> bool {
 /// Fields whose value an expression of the struct reads.
 fn referenced_fields(s: &Struct) -> Vec<bool> {
     let mut used = vec![false; s.fields.len()];
-    let mut mark = |e: &Expr| field_refs(e, &mut |r| used[r.field] = true);
-    for f in &s.fields {
-        if let FieldValue::Derived(e) = &f.value {
-            mark(e);
-        }
-        for e in [
-            f.constraint.as_ref(),
-            f.condition.as_ref(),
-            crate::ir::visit::len_expr(&f.ty),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            mark(e);
-        }
-        if let Ty::Union(u) = &f.ty.kind {
-            mark(&u.tag);
-        }
+    for e in crate::ir::visit::struct_exprs(s) {
+        field_refs(e, &mut |r| used[r.field] = true);
     }
     used
 }

@@ -1,8 +1,9 @@
 //! Walks over expressions and types, for the passes that need to know what refers to what.
 
 use super::{
-    BuiltinVariant, ERROR_KINDS, Expr, ExprKind, FieldRange, FieldRef, Len, MESSAGE_TYPES, Pattern,
-    RESPONSE_STATUSES, Schema, SubField, Ty, Type, TypeId, TypeKind, ValueTy,
+    BuiltinVariant, ERROR_KINDS, Expr, ExprKind, FieldRange, FieldRef, FieldValue, Len,
+    MESSAGE_TYPES, Pattern, RESPONSE_STATUSES, Schema, Struct, SubField, Ty, Type, TypeId,
+    TypeKind, ValueTy,
 };
 
 /// The direct sub-expressions of an expression.
@@ -95,6 +96,31 @@ pub fn inner_types(ty: &Type) -> Vec<&Type> {
         Ty::KvList { key, value, .. } => vec![key, value],
         Ty::Union(u) => u.arms.iter().map(|a| &a.ty).collect(),
         _ => vec![],
+    }
+}
+
+/// The expressions a struct's fields evaluate: derived values, `where` rules,
+/// conditions, and the lengths and union tags inside their types.
+pub fn struct_exprs(s: &Struct) -> Vec<&Expr> {
+    let mut out = Vec::new();
+    for f in &s.fields {
+        if let FieldValue::Derived(e) = &f.value {
+            out.push(e);
+        }
+        out.extend(f.constraint.iter().chain(&f.condition));
+        type_exprs(&f.ty, &mut out);
+    }
+    out
+}
+
+/// The lengths and union tags inside a type.
+fn type_exprs<'a>(ty: &'a Type, out: &mut Vec<&'a Expr>) {
+    out.extend(len_expr(ty));
+    if let Ty::Union(u) = &ty.kind {
+        out.push(&u.tag);
+    }
+    for inner in inner_types(ty) {
+        type_exprs(inner, out);
     }
 }
 
