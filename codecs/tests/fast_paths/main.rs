@@ -55,7 +55,7 @@ fn awesomerpc_message(
 /// A Dubbo message from a raw flag byte and status.
 fn dubbo_message(flags: u8, status: u8, request_id: u64, body: Vec<u8>) -> dubbo::Message {
     dubbo::Message {
-        flags: dubbo::MessageFlags::from_raw(flags).unwrap(),
+        flags: dubbo::MessageFlags::from_raw(flags),
         status: dubbo::Status::from_raw(status),
         request_id,
         body: Bytes::from(body),

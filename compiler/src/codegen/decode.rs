@@ -302,10 +302,10 @@ impl Gen<'_> {
                     };
                     let raw = self.int_from_chunk(&repr, at);
                     let n = self.owned_name(*id);
-                    quote! {
-                        #n::from_raw(#raw).map_err(|(member, kind)| __mp::eval::in_field(
-                            __mp::DecodeError::new(#pos, kind), member))?
-                    }
+                    let on_err = quote! {
+                        |(member, kind)| __mp::eval::in_field(__mp::DecodeError::new(#pos, kind), member)
+                    };
+                    self.bits_from_raw_expr(b, &n, raw, on_err)
                 }
                 _ => quote!(()),
             },

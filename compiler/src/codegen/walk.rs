@@ -150,10 +150,10 @@ impl Gen<'_> {
                     let raw = self.int_from_chunk(&repr, at);
                     let n = self.owned_name(*id);
                     let end = proc_macro2::Literal::u64_suffixed(size);
-                    quote! {
-                        #n::from_raw(#raw).map_err(|(_, kind)| __mp::Stop::Error(
-                            __mp::DecodeError::new((start + #end) as usize, kind)))?
-                    }
+                    let on_err = quote! {
+                        |(_, kind)| __mp::Stop::Error(__mp::DecodeError::new((start + #end) as usize, kind))
+                    };
+                    self.bits_from_raw_expr(b, &n, raw, on_err)
                 }
                 _ => quote!(()),
             },
