@@ -170,6 +170,25 @@ fn constants_constraints_and_closed_enums_are_checked() {
     let mut bytes = frame.to_vec();
     bytes[6] = 3;
     assert_eq!(field_at(&bytes, "version"), (6, "version".to_string()));
+    // `flags` holds a constant (`_: u6 = 0`), so a raw value can be refused; `Priority`
+    // has none, so every raw value unpacks, reserved bits ignored.
+    let flags_at = 4 + 2 + 1 + 1;
+    let mut bytes = frame.to_vec();
+    bytes[flags_at] |= 1;
+    assert_eq!(field_at(&bytes, "flags"), (flags_at, "flags".to_string()));
+    let mut bytes = frame.to_vec();
+    bytes[flags_at + 1] = 0xff;
+    bytes[flags_at + 2] = 0xff;
+    let p = MessageRef::decode(&bytes).unwrap().priority;
+    assert_eq!((p.urgent, p.level), (true, 7));
+    assert_eq!(
+        Priority::from_raw(0xffff),
+        Priority {
+            urgent: true,
+            level: 7
+        }
+    );
+    assert!(MessageFlags::from_raw(0xff).is_err());
     let with_color = Message {
         flags: MessageFlags {
             color_set: true,
