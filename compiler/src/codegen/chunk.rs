@@ -62,7 +62,7 @@ impl Gen<'_> {
                 self.schema.ty(*id).kind,
                 TypeKind::Enum(_) | TypeKind::Bits(_)
             ),
-            Ty::Bytes { .. } => walking && Self::fixed_bytes(&f.ty).is_some(),
+            Ty::Bytes { .. } => walking && crate::ir::visit::fixed_bytes(&f.ty).is_some(),
             _ => false,
         };
         if !ok {

@@ -11,7 +11,7 @@ use super::names::{
 };
 use super::types::{aux_base, marker_name};
 use crate::check::layout::fixed_size;
-use crate::ir::visit::const_int;
+use crate::ir::visit::{const_int, fixed_bytes};
 use crate::ir::{
     Expr, ExprKind, Field, FieldRange, FieldValue, IntTy, Len, Prefix, Struct, Ty, Type, TypeId,
     TypeKind,
@@ -501,7 +501,7 @@ impl Gen<'_> {
     }
 
     fn read_bytes(&self, ty: &Type, text: bool, len: &Len, sc: &Scope<'_>) -> TokenStream {
-        if let Some(n) = Self::fixed_bytes(ty) {
+        if let Some(n) = fixed_bytes(ty) {
             let n = lit_usize(n);
             return quote!(r.fixed::<#n>()?);
         }

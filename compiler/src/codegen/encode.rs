@@ -11,7 +11,7 @@ use super::names::{
 };
 use super::types::{aux_base, default_parts, marker_name};
 use crate::check::{Derive, Measure};
-use crate::ir::visit::{const_int, field_refs};
+use crate::ir::visit::{const_int, field_refs, fixed_bytes};
 use crate::ir::{
     Expr, ExprKind, FieldValue, Len, Pattern, Prefix, Struct, Ty, Type, TypeId, TypeKind,
 };
@@ -232,7 +232,7 @@ impl Gen<'_> {
     /// True when converting a view of this type to owned needs the frame.
     pub(super) fn needs_frame(&self, ty: &Type) -> bool {
         match &ty.kind {
-            Ty::Bytes { .. } => Self::fixed_bytes(ty).is_none(),
+            Ty::Bytes { .. } => fixed_bytes(ty).is_none(),
             Ty::List { .. } | Ty::KvList { .. } => true,
             Ty::Named(id) => matches!(
                 self.schema.ty(*id).kind,
@@ -253,7 +253,7 @@ impl Gen<'_> {
         rust: Option<&crate::ir::RustTy>,
     ) -> TokenStream {
         match &ty.kind {
-            Ty::Bytes { .. } if Self::fixed_bytes(ty).is_some() => quote!(*#v),
+            Ty::Bytes { .. } if fixed_bytes(ty).is_some() => quote!(*#v),
             Ty::Bytes { .. } => quote!(__mp::FromWire::from_wire(#v, frame)),
             Ty::List { .. } | Ty::KvList { .. } => {
                 let m = marker_name(base, ty);
@@ -700,7 +700,7 @@ impl Gen<'_> {
         sink: &TokenStream,
         sc: &Scope<'_>,
     ) -> TokenStream {
-        if Self::fixed_bytes(ty).is_some() {
+        if fixed_bytes(ty).is_some() {
             return quote!(#sink.write_slice(&#v[..]););
         }
         let payload = quote!(__mp::WriteWire::write_to(#v, #sink););

@@ -267,7 +267,7 @@ impl Gen<'_> {
             };
             ty = &s.fields[*i].ty;
         }
-        Self::fixed_bytes(ty).is_some()
+        crate::ir::visit::fixed_bytes(ty).is_some()
     }
 
     /// `.member.field` for a path into bit groups and nested structs.

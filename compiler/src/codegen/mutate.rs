@@ -8,7 +8,7 @@ use quote::{format_ident, quote};
 use super::Gen;
 use super::names::{endian_of, field_name, ident, int_ty, lit_usize, max_of, to_bytes_method};
 use crate::check::{Derive, Measure};
-use crate::ir::visit::const_int;
+use crate::ir::visit::{const_int, fixed_bytes};
 use crate::ir::{ExprKind, FieldRef, FieldValue, Len, Prefix, Struct, Ty, Type, TypeId};
 
 /// The longest head before a request id that the patch writes as one array (one local
@@ -501,7 +501,7 @@ impl Gen<'_> {
                     Len::Nul => {
                         quote!(__mp::write_part(out, frame, #bytes); out.write_slice(&[0]);)
                     }
-                    _ if Self::fixed_bytes(ty).is_some() => {
+                    _ if fixed_bytes(ty).is_some() => {
                         quote!(__mp::write_part(out, frame, &#bytes[..]);)
                     }
                     _ => quote!(__mp::write_part(out, frame, #bytes);),

@@ -197,7 +197,9 @@ impl Gen<'_> {
                 let items = items.iter().map(|v| self.reply_typed(v, elem, &eb));
                 quote!(::std::vec![#(#items),*])
             }
-            (ExprKind::ByteStr(b), Ty::Bytes { .. }) if Self::fixed_bytes(ty).is_some() => {
+            (ExprKind::ByteStr(b), Ty::Bytes { .. })
+                if crate::ir::visit::fixed_bytes(ty).is_some() =>
+            {
                 let l = proc_macro2::Literal::byte_string(b);
                 quote!(*#l)
             }

@@ -5,9 +5,9 @@ use quote::{format_ident, quote};
 
 use super::Gen;
 use super::names::{camel, ident, int_rust, int_ty, lit_usize};
-use crate::ir::visit::const_int;
+use crate::ir::visit::{const_int, fixed_bytes};
 use crate::ir::{
-    BinOp, Expr, ExprKind, Field, FieldValue, Len, RustTy, Struct, Ty, Type, TypeId, TypeKind,
+    BinOp, Expr, ExprKind, Field, FieldValue, RustTy, Struct, Ty, Type, TypeId, TypeKind,
 };
 
 impl Gen<'_> {
@@ -101,17 +101,6 @@ impl Gen<'_> {
         }
     }
 
-    /// The fixed length of `bytes[N]`, if the type is one.
-    pub(super) fn fixed_bytes(ty: &Type) -> Option<u64> {
-        match &ty.kind {
-            Ty::Bytes {
-                text: false,
-                len: Len::Size(e),
-            } => u64::try_from(const_int(e)?).ok(),
-            _ => None,
-        }
-    }
-
     /// The type of a value in a view. `base` names auxiliary types (unions, list markers).
     pub(super) fn view_ty(&self, ty: &Type, base: &str) -> TokenStream {
         match &ty.kind {
@@ -127,7 +116,7 @@ impl Gen<'_> {
             Ty::Varint => quote!(u64),
             Ty::Zigzag => quote!(i64),
             Ty::Bytes { text: true, .. } => quote!(&'a str),
-            Ty::Bytes { .. } => match Self::fixed_bytes(ty) {
+            Ty::Bytes { .. } => match fixed_bytes(ty) {
                 Some(n) => {
                     let n = lit_usize(n);
                     quote!(&'a [u8; #n])
@@ -170,7 +159,7 @@ impl Gen<'_> {
     pub(super) fn owned_ty(&self, ty: &Type, base: &str) -> TokenStream {
         match &ty.kind {
             Ty::Bytes { text: true, .. } => quote!(__mp::ByteString),
-            Ty::Bytes { .. } => match Self::fixed_bytes(ty) {
+            Ty::Bytes { .. } => match fixed_bytes(ty) {
                 Some(n) => {
                     let n = lit_usize(n);
                     quote!([u8; #n])
@@ -258,8 +247,8 @@ impl Gen<'_> {
     /// The default value of an owned type.
     pub(super) fn default_ty(&self, ty: &Type, base: &str) -> TokenStream {
         match &ty.kind {
-            Ty::Bytes { .. } if Self::fixed_bytes(ty).is_some() => {
-                let n = lit_usize(Self::fixed_bytes(ty).unwrap_or(0));
+            Ty::Bytes { .. } if fixed_bytes(ty).is_some() => {
+                let n = lit_usize(fixed_bytes(ty).unwrap_or(0));
                 quote!([0u8; #n])
             }
             Ty::Union(u) => {

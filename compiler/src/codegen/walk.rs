@@ -11,7 +11,7 @@ use super::names::{endian_of, field_name, lit_usize, local, read_method};
 use super::types::{aux_base, marker_name};
 use crate::check::FramePlan;
 use crate::check::layout::{fixed_size, unwalkable};
-use crate::ir::visit::{const_int, field_refs, len_expr};
+use crate::ir::visit::{const_int, field_refs, fixed_bytes, len_expr};
 use crate::ir::{Expr, FieldValue, IntTy, Len, Prefix, Struct, Ty, Type, TypeId, TypeKind};
 
 impl Gen<'_> {
@@ -269,7 +269,7 @@ impl Gen<'_> {
                 _ => return None,
             },
             Ty::Bytes { .. } => {
-                let n = lit_usize(Self::fixed_bytes(ty)?);
+                let n = lit_usize(fixed_bytes(ty)?);
                 quote!(w.array::<#n>()?)
             }
             _ => return None,

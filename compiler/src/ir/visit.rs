@@ -124,6 +124,17 @@ fn type_exprs<'a>(ty: &'a Type, out: &mut Vec<&'a Expr>) {
     }
 }
 
+/// The length N of a `bytes[N]` type with a constant N, whose owned value is an array.
+pub fn fixed_bytes(ty: &Type) -> Option<u64> {
+    match &ty.kind {
+        Ty::Bytes {
+            text: false,
+            len: Len::Size(e),
+        } => u64::try_from(const_int(e)?).ok(),
+        _ => None,
+    }
+}
+
 /// The length expression of a type, if its length comes from one.
 pub fn len_expr(ty: &Type) -> Option<&Expr> {
     match &ty.kind {

@@ -4,8 +4,8 @@ use super::exprs::{ExprCx, FieldInfo, ty_name};
 use super::{Lowerer, ParsedFile, inner};
 use crate::diag::Diagnostic;
 use crate::ir::{
-    Assign, BitTy, Coercion, Expr, ExprKind, FieldRef, FieldValue, Len, Reply, ReplyKind, SubField,
-    Ty, Type, TypeId, TypeKind, ValueTy,
+    Assign, BitTy, Coercion, Expr, ExprKind, FieldRef, FieldValue, Reply, ReplyKind, SubField, Ty,
+    Type, TypeId, TypeKind, ValueTy,
 };
 use crate::syntax::{Rule, span_of};
 use pest::iterators::Pair;
@@ -410,7 +410,8 @@ impl Lowerer {
     /// byte string, can fill it; text, a struct's encoding or a request property
     /// could have any length.
     fn fits_fixed_bytes(&mut self, e: &Expr, ty: &Type) -> bool {
-        let Some(n) = fixed_bytes_len(ty).filter(|_| !fills_fixed_bytes(e, ty)) else {
+        let Some(n) = crate::ir::visit::fixed_bytes(ty).filter(|_| !fills_fixed_bytes(e, ty))
+        else {
             return true;
         };
         self.diags.push(fixed_bytes_mismatch(e, ty, n));
@@ -436,20 +437,9 @@ pub(super) enum Slot {
     Bit(BitTy),
 }
 
-/// The length of a `bytes[N]` type whose owned value is an array.
-fn fixed_bytes_len(ty: &Type) -> Option<u64> {
-    match &ty.kind {
-        Ty::Bytes {
-            text: false,
-            len: Len::Size(n),
-        } => u64::try_from(crate::ir::visit::const_int(n)?).ok(),
-        _ => None,
-    }
-}
-
 /// Whether a value fills a type exactly if it is `bytes[N]`: a byte string of N bytes.
 fn fills_fixed_bytes(e: &Expr, ty: &Type) -> bool {
-    fixed_bytes_len(ty)
+    crate::ir::visit::fixed_bytes(ty)
         .is_none_or(|n| matches!(&e.kind, ExprKind::ByteStr(b) if b.len() as u64 == n))
 }
 
