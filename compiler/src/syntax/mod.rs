@@ -238,13 +238,14 @@ pub fn unescape(body: &str) -> Result<Vec<u8>, String> {
 /// The `///` lines right above byte offset `at`, without their markers.
 pub fn docs_above(text: &str, at: usize) -> Vec<String> {
     let before = text.get(..at).unwrap_or_default();
+    let (above, start_of_line) = before.rsplit_once('\n').unwrap_or(("", before));
+    // An item written after others on its line (`{ A = 1, B = 2 }`) has no docs of its
+    // own: the lines above document what the line starts with.
+    if !start_of_line.trim().is_empty() {
+        return Vec::new();
+    }
     let mut lines: Vec<String> = Vec::new();
-    // The first line is the one the item starts on: skip its indentation only.
-    for line in before
-        .lines()
-        .rev()
-        .skip(usize::from(!before.ends_with('\n')))
-    {
+    for line in above.lines().rev() {
         let t = line.trim();
         match t.strip_prefix("///") {
             Some(rest) if !rest.starts_with('/') => lines.push(strip_one_space(rest)),
@@ -302,6 +303,10 @@ mod tests {
         assert_eq!(docs_above(text, at), vec!["One.", "Two."]);
         let at = text.find("x: u8").unwrap();
         assert_eq!(docs_above(text, at), vec!["Field."]);
+        let text = "/// Sides.\nenum Side: u8 { Left = 0, Right = 1 }";
+        assert_eq!(docs_above(text, text.find("enum").unwrap()), vec!["Sides."]);
+        assert!(docs_above(text, text.find("Left").unwrap()).is_empty());
+        assert!(docs_above(text, text.find("Right").unwrap()).is_empty());
     }
 
     #[test]
