@@ -218,12 +218,14 @@ fn awesomerpc_encode_rejects_values_that_disagree() {
     assert_eq!(err.path().to_string(), "stream_id");
     let msg = awesomerpc::Message {
         flags: awesomerpc::MessageFlags {
-            kind: awesomerpc::Kind::Unknown(9),
+            kind: awesomerpc::Kind::from_raw(9),
             ..Default::default()
         },
         ..Default::default()
     };
     assert_eq!(msg.to_bytes().unwrap_err().path().to_string(), "flags.kind");
+    // `Kind` keeps unknown values; its default is the variant valued 0.
+    assert_eq!(awesomerpc::Kind::default(), awesomerpc::Kind::Request);
     let long = "x".repeat(300);
     let msg = awesomerpc::Message {
         headers: vec![(long.as_str().into(), "v".into())],

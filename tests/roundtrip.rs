@@ -24,7 +24,7 @@ fn awesomerpc_message() -> impl Strategy<Value = awesomerpc::Message> {
         Just(awesomerpc::Kind::Oneway),
         Just(awesomerpc::Kind::Heartbeat),
         Just(awesomerpc::Kind::Error),
-        (5u8..8).prop_map(awesomerpc::Kind::Unknown),
+        (5u8..8).prop_map(awesomerpc::Kind::from_raw),
     ];
     (
         kind,

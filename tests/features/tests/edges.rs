@@ -6,7 +6,7 @@ use mproto_feature_tests::constants::{ConstantsCodec, Message as Versioned};
 use mproto_feature_tests::edges::{
     Covered, CoveredByBool, CoveredBySide, CoveredRef, CoveredShared, EdgesCodec, Flagged,
     FlaggedRef, Hollow, HollowRef, Lead, Maybe, Measured, Message, MessageRef, Odd, Rows, S, Side,
-    SizedBodyRef, SizedFlagRef, SizedRef,
+    SizedBodyRef, SizedFlagRef, SizedRef, Step, Stepped, SteppedBy, SteppedByRef, SteppedRef,
 };
 use mproto_feature_tests::negative::{Message as Signed, NegativeCodec};
 use mproto_feature_tests::replies::RepliesCodec;
@@ -211,4 +211,23 @@ fn an_explicit_length_is_computed_and_checked() {
     let bytes = v.to_bytes().unwrap();
     assert_eq!(&bytes[..], b"\x03abc");
     assert_eq!(Measured::decode(&bytes).unwrap(), v);
+}
+
+#[test]
+fn a_signed_open_enum_keeps_its_value_and_selects_arms_by_constant() {
+    // No variant is 0, so the default is the first one, `Back` (-1).
+    let v = Stepped::default();
+    assert_eq!((v.step, v.step.to_raw()), (Step::Back, -1));
+    assert_eq!(&v.to_bytes().unwrap()[..], &[0xFF, 0]);
+    let r = SteppedRef::decode(&[1, 0, 9]).unwrap();
+    assert_eq!((r.step, r.by), (Step::Forward, SteppedByRef::Forward(9)));
+    let r = SteppedRef::decode(&[0x80]).unwrap();
+    assert_eq!((r.step.to_raw(), r.by), (-128, SteppedByRef::Other));
+    assert_eq!(format!("{:?}", r.step), "Other(-128)");
+    assert_eq!(r.step.name(), "Other");
+    let unknown = Stepped {
+        step: Step::from_raw(5),
+        by: SteppedBy::Other,
+    };
+    assert_eq!(&unknown.to_bytes().unwrap()[..], &[5]);
 }

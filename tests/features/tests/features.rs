@@ -38,7 +38,7 @@ fn body() -> impl Strategy<Value = (Kind, MessageBody)> {
     )
         .prop_map(|(score, ratio, ok)| (Kind::Note, MessageBody::Note(Note { score, ratio, ok })));
     let raw = (
-        prop_oneof![Just(Kind::Reply), (5u8..=255).prop_map(Kind::Unknown)],
+        prop_oneof![Just(Kind::Reply), (5u8..=255).prop_map(Kind::from_raw)],
         proptest::collection::vec(any::<u8>(), 0..40),
     )
         .prop_map(|(k, b)| (k, MessageBody::Raw(Bytes::from(b))));
@@ -212,6 +212,37 @@ fn constants_constraints_and_closed_enums_are_checked() {
         ),
         "{e}"
     );
+}
+
+#[test]
+fn open_enums_keep_every_value_and_name_the_known_ones() {
+    // The wire value itself, not a tag beside it: decoding stores the byte as read.
+    assert_eq!(std::mem::size_of::<Kind>(), 1);
+    for raw in 0..=u8::MAX {
+        assert_eq!(Kind::from_raw(raw).to_raw(), raw);
+    }
+    let label = |k: Kind| match k {
+        Kind::Call => "call",
+        Kind::Reply | Kind::Note => "answer",
+        other if other.is_known() => "known",
+        _ => "unknown",
+    };
+    let labels = [1, 2, 3, 4, 9].map(|raw| label(Kind::from_raw(raw)));
+    assert_eq!(labels, ["call", "answer", "answer", "known", "unknown"]);
+    assert_eq!(Kind::from_raw(2), Kind::Reply);
+    assert_eq!((Kind::Reply.name(), Kind::from_raw(9).name()), ("Reply", "Unknown"));
+    assert_eq!(format!("{:?}", Kind::Ping), "Ping");
+    assert_eq!(format!("{:?}", Kind::from_raw(9)), "Unknown(9)");
+    // No variant is 0, so the default is the first variant, as for a Rust enum.
+    assert_eq!(Kind::default(), Kind::Call);
+    // Unknown values round-trip through a frame.
+    let msg = Message {
+        kind: Kind::from_raw(200),
+        body: MessageBody::Raw(Bytes::from_static(b"x")),
+        ..sample()
+    };
+    let frame = msg.to_bytes().unwrap();
+    assert_eq!(MessageRef::decode(&frame).unwrap().kind, Kind::from_raw(200));
 }
 
 #[test]
