@@ -129,6 +129,7 @@ impl Gen<'_> {
 
             impl #impl_g #self_ty {
                 /// Encodes into `out`, computing lengths, counts and checksums.
+                #[inline(always)]
                 pub fn encode<__S: __mp::Sink + ?::core::marker::Sized>(&self, out: &mut __S) -> ::core::result::Result<(), __mp::EncodeError> {
                     let base = out.position();
                     self.write(out, base)
@@ -157,11 +158,17 @@ impl Gen<'_> {
                 }
 
                 #[doc(hidden)]
+                #[inline(always)]
                 pub fn write<__S: __mp::Sink + ?::core::marker::Sized>(&self, out: &mut __S, base: usize) -> ::core::result::Result<(), __mp::EncodeError> {
                     let mut at = "";
                     self.write_fields(out, base, &mut at).map_err(|e| __mp::eval::in_field_enc(e, at))
                 }
 
+                /// The fields of `self`, naming the field being written in `at`.
+                /// `encode`, `write`, this and a list element's `write` are always
+                /// inlined: a header encoder is a few stores, and a call per message
+                /// or per element costs as much.
+                #[inline(always)]
                 fn write_fields<__S: __mp::Sink + ?::core::marker::Sized>(&self, out: &mut __S, base: usize, at: &mut &'static str) -> ::core::result::Result<(), __mp::EncodeError> {
                     #body
                 }

@@ -236,6 +236,7 @@ impl Gen<'_> {
 
             impl #m {
                 #[doc(hidden)]
+                #[inline(always)]
                 pub fn write<#write_lt __S: __mp::Sink + ?::core::marker::Sized>(item: &#item_o, out: &mut __S, base: usize) -> ::core::result::Result<(), __mp::EncodeError> {
                     let _ = base;
                     #write
