@@ -180,7 +180,10 @@ impl Encoded {
     #[inline]
     pub fn clear(&mut self) {
         self.copied.clear();
-        self.shared.clear();
+        // Most frames share nothing: skip setting up the loop that drops each segment.
+        if !self.shared.is_empty() {
+            self.shared.clear();
+        }
         self.shared_len = 0;
     }
 
