@@ -241,17 +241,18 @@ impl Gen<'_> {
         let n = usize::from(it.bits / 8);
         let (t, max) = (int_ty(it), max_of(it.bits, it.signed));
         let m = to_bytes_method(endian_of(self.schema, it.endian));
-        let off_lit = lit_usize(off);
         // Summed here: `0 + 4` would be clippy's `identity_op` for an id at offset 0.
         let after = lit_usize(off + n as u64);
         let head: Vec<Ident> = (0..off).map(|k| format_ident!("h{}", k)).collect();
         let id: Vec<Ident> = (0..n).map(|k| format_ident!("i{}", k)).collect();
+        let old_id = id.iter().map(|_| quote!(_));
+        // One split gives the bytes before the id and everything after it: one bounds
+        // check where taking the head and the rest apart cost two.
         quote! {
-            if let (true, ::core::option::Option::Some(id), ::core::option::Option::Some(&[#(#head),*]), ::core::option::Option::Some(rest)) = (
+            if let (true, ::core::option::Option::Some(id), ::core::option::Option::Some((&[#(#head,)* #(#old_id),*], rest))) = (
                 mutation.properties.is_empty(),
                 mutation.request_id,
-                frame.first_chunk::<#off_lit>(),
-                frame.get(#after..),
+                frame.split_first_chunk::<#after>(),
             ) {
                 let [#(#id),*] = __mp::eval::fit::<#t>(i128::from(id), #max)?.#m();
                 out.write_slice(&[#(#head,)* #(#id),*]);
