@@ -591,7 +591,11 @@ fn open_enum(
         quote!(matches!(self, #(#known)|*))
     };
     // The same default as the enum form: the variant valued 0, else the first one.
-    let first = e.variants.iter().find(|v| v.value == 0).or(e.variants.first());
+    let first = e
+        .variants
+        .iter()
+        .find(|v| v.value == 0)
+        .or(e.variants.first());
     let (derive_default, default_impl) = match first {
         Some(v) if v.value != 0 => {
             let n = ident(&v.name.name);
@@ -606,7 +610,9 @@ fn open_enum(
         }
         _ => (quote!(, Default), quote!()),
     };
-    let name_doc = format!(" The variant's name, as written in the schema, or `{unknown}` for any other value.");
+    let name_doc = format!(
+        " The variant's name, as written in the schema, or `{unknown}` for any other value."
+    );
     let debug_doc = format!(" The variant's name, or `{unknown}(raw)`.");
     quote! {
         #doc

@@ -230,7 +230,10 @@ fn open_enums_keep_every_value_and_name_the_known_ones() {
     let labels = [1, 2, 3, 4, 9].map(|raw| label(Kind::from_raw(raw)));
     assert_eq!(labels, ["call", "answer", "answer", "known", "unknown"]);
     assert_eq!(Kind::from_raw(2), Kind::Reply);
-    assert_eq!((Kind::Reply.name(), Kind::from_raw(9).name()), ("Reply", "Unknown"));
+    assert_eq!(
+        (Kind::Reply.name(), Kind::from_raw(9).name()),
+        ("Reply", "Unknown")
+    );
     assert_eq!(format!("{:?}", Kind::Ping), "Ping");
     assert_eq!(format!("{:?}", Kind::from_raw(9)), "Unknown(9)");
     // No variant is 0, so the default is the first variant, as for a Rust enum.
@@ -242,7 +245,10 @@ fn open_enums_keep_every_value_and_name_the_known_ones() {
         ..sample()
     };
     let frame = msg.to_bytes().unwrap();
-    assert_eq!(MessageRef::decode(&frame).unwrap().kind, Kind::from_raw(200));
+    assert_eq!(
+        MessageRef::decode(&frame).unwrap().kind,
+        Kind::from_raw(200)
+    );
 }
 
 #[test]
