@@ -559,7 +559,7 @@ fn fit_check(value: TokenStream, width: u8, ty: &proc_macro2::Ident, member: &st
 
 /// An enum that keeps unknown values, as a newtype over its wire value with a constant
 /// per variant. Decoding stores the raw value as it is; as a Rust enum with a
-/// `Name(raw)` variant, it cost a jump table each way, 15 % of decoding the Dubbo header.
+/// `Name(raw)` variant, it cost a jump table each way, a fifth of decoding the Dubbo header.
 fn open_enum(
     e: &Enum,
     unknown: &str,
