@@ -585,10 +585,14 @@ fn open_enum(
         let s = &v.name.name;
         quote!(#k => #s,)
     });
-    let is_known = if known.is_empty() {
-        quote!(false)
+    // With only the catch-all, a `match` would have one arm, which clippy refuses.
+    let (is_known, name_of) = if known.is_empty() {
+        (quote!(false), quote!(#unknown))
     } else {
-        quote!(matches!(self, #(#known)|*))
+        (
+            quote!(matches!(self, #(#known)|*)),
+            quote!(match self { #(#names)* _ => #unknown }),
+        )
     };
     // The same default as the enum form: the variant valued 0, else the first one.
     let first = e
@@ -642,7 +646,7 @@ fn open_enum(
 
             #[doc = #name_doc]
             pub const fn name(self) -> &'static str {
-                match self { #(#names)* _ => #unknown }
+                #name_of
             }
         }
 

@@ -4,9 +4,10 @@
 use bytes::Bytes;
 use mproto_feature_tests::constants::{ConstantsCodec, Message as Versioned};
 use mproto_feature_tests::edges::{
-    Covered, CoveredByBool, CoveredBySide, CoveredRef, CoveredShared, EdgesCodec, Flagged,
-    FlaggedRef, Hollow, HollowRef, Lead, Maybe, Measured, Message, MessageRef, Odd, Rows, S, Side,
-    SizedBodyRef, SizedFlagRef, SizedRef, Step, Stepped, SteppedBy, SteppedByRef, SteppedRef,
+    Covered, CoveredByBool, CoveredBySide, CoveredRef, CoveredShared, Deep, EdgesCodec, Flagged,
+    FlaggedRef, Hollow, HollowRef, Lead, Maybe, Measured, Message, MessageRef, Odd, Opaque, Opens,
+    OpensRef, Rows, S, Side, SizedBodyRef, SizedFlagRef, SizedRef, Step, Stepped, SteppedBy,
+    SteppedByRef, SteppedRef, Wide,
 };
 use mproto_feature_tests::negative::{Message as Signed, NegativeCodec};
 use mproto_feature_tests::replies::RepliesCodec;
@@ -230,4 +231,25 @@ fn a_signed_open_enum_keeps_its_value_and_selects_arms_by_constant() {
         by: SteppedBy::Other,
     };
     assert_eq!(&unknown.to_bytes().unwrap()[..], &[5]);
+}
+
+#[test]
+fn open_enums_at_the_edges_of_their_widths() {
+    // Only the catch-all: no value is known, and every one is kept.
+    assert_eq!(format!("{:?}", Opaque::from_raw(5)), "Raw(5)");
+    assert!(!Opaque::default().is_known());
+    let v = Opens::default();
+    assert_eq!((v.wide, v.deep), (Wide::Zero, Deep::Min));
+    let v = Opens {
+        opaque: Opaque::from_raw(0xBEEF),
+        wide: Wide::Max,
+        deep: Deep::from_raw(-1),
+    };
+    let bytes = v.to_bytes().unwrap();
+    assert_eq!(&bytes[..2], &[0xBE, 0xEF]);
+    assert_eq!(&bytes[2..10], &[0xFF; 8]);
+    let r = OpensRef::decode(&bytes).unwrap();
+    assert_eq!((r.wide.to_raw(), r.deep.to_raw()), (u64::MAX, -1));
+    assert_eq!((r.wide.name(), r.deep.name()), ("Max", "Other"));
+    assert_eq!(Deep::Min.to_raw(), i64::MIN);
 }
