@@ -43,11 +43,13 @@ impl Gen<'_> {
             (quote!(<'a>), quote!('a), quote!('a))
         };
         let runs = self.runs(s, false);
-        let body = self.read_body(id, s, &runs, None);
+        let whole = self.ends_whole(id, s);
+        let ending = if whole { Ending::Either } else { Ending::Open };
+        let body = self.read_body(id, s, &runs, None, ending);
         let each = if runs.is_empty() {
             quote!()
         } else {
-            let slow = self.read_body(id, s, &[], None);
+            let slow = self.read_body(id, s, &[], None, Ending::Open);
             quote! {
                 /// `read_fields` one field at a time: for windows too short for a whole
                 /// chunk (always an error), so that the error names the field cut short.
@@ -74,7 +76,8 @@ impl Gen<'_> {
         };
         let deferred = match self.deferred_list(id, s) {
             Some(i) => {
-                let body = self.read_body(id, s, &runs, Some(i));
+                let ending = if whole { Ending::Whole } else { Ending::Open };
+                let body = self.read_body(id, s, &runs, Some(i), ending);
                 let list = field_name(s, i);
                 let doc = format!(
                     " `decode` with `{list}` taken unchecked and empty (`List::deferred`), for \
@@ -105,6 +108,27 @@ impl Gen<'_> {
             None => quote!(),
         };
         let decode_doc = format!(" Decodes a complete `{sname}` from `buf`, borrowing from it.");
+        let (decode_read, param, open, whole_doc) = if whole {
+            (
+                quote! {
+                    let mut at = "";
+                    let v = Self::read_fields::<true>(&mut r, &mut at)
+                        .map_err(|e| __mp::eval::in_field(e, at))?;
+                },
+                quote!(<const WHOLE: bool>),
+                quote!(::<false>),
+                quote! {
+                    /// With `WHOLE` (`decode`), the window ends where this struct does.
+                },
+            )
+        } else {
+            (
+                quote!(let v = Self::read(&mut r)?;),
+                quote!(),
+                quote!(),
+                quote!(),
+            )
+        };
         quote! {
             #doc
             #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,7 +139,7 @@ impl Gen<'_> {
                 #[inline(always)]
                 pub fn decode(buf: &#buf_lt [u8]) -> ::core::result::Result<Self, __mp::DecodeError> {
                     let mut r = __mp::Reader::new(buf);
-                    let v = Self::read(&mut r)?;
+                    #decode_read
                     r.finish()?;
                     ::core::result::Result::Ok(v)
                 }
@@ -124,15 +148,16 @@ impl Gen<'_> {
                 #[inline(always)]
                 pub fn read(r: &mut __mp::Reader<#reader_lt>) -> ::core::result::Result<Self, __mp::DecodeError> {
                     let mut at = "";
-                    Self::read_fields(r, &mut at).map_err(|e| __mp::eval::in_field(e, at))
+                    Self::read_fields #open (r, &mut at).map_err(|e| __mp::eval::in_field(e, at))
                 }
 
                 /// The fields of a `Self` at `r`, naming the field being read in `at`.
                 /// `decode`, `read` and this are always inlined: a view returned from an
                 /// out-of-line call is copied back in pieces its stores do not match, a
                 /// store-forwarding stall that cost more than the decode itself.
+                #whole_doc
                 #[inline(always)]
-                fn read_fields(r: &mut __mp::Reader<#reader_lt>, at: &mut &'static str) -> ::core::result::Result<Self, __mp::DecodeError> {
+                fn read_fields #param (r: &mut __mp::Reader<#reader_lt>, at: &mut &'static str) -> ::core::result::Result<Self, __mp::DecodeError> {
                     #p0
                     #body
                 }
@@ -172,7 +197,14 @@ impl Gen<'_> {
     /// as one chunk (see `chunk.rs`), starting over with `read_each` from the struct's
     /// first byte (`p0`) when the window is too short for one; with `defer`, the list
     /// field of that index is taken unchecked (`List::deferred`), for `decode_deferred`.
-    fn read_body(&self, id: TypeId, s: &Struct, runs: &[Run], defer: Option<usize>) -> TokenStream {
+    fn read_body(
+        &self,
+        id: TypeId,
+        s: &Struct,
+        runs: &[Run],
+        defer: Option<usize>,
+        ending: Ending,
+    ) -> TokenStream {
         let sc = Scope::of(Ctx::View, id, s, vec![false; s.fields.len()]);
         let positions = needed_positions(s);
         let sname = &self.schema.ty(id).name.name;
@@ -201,6 +233,26 @@ impl Gen<'_> {
                     let n = self.read_len(len, &sc);
                     let m = marker_name(&aux_base(sname, f), &f.ty);
                     quote!({ let n = #n; __mp::List::<#m>::deferred(r.window(n)?) })
+                }
+                Ty::Bytes { len, .. } if i + 1 == s.fields.len() && ending != Ending::Open => {
+                    let n = self.read_len(len, &sc);
+                    // `finish` reports trailing bytes outside any field; so does this.
+                    let whole = quote! {
+                        match r.bytes_to_end(n) {
+                            ::core::result::Result::Ok(b) => b,
+                            ::core::result::Result::Err(e) => {
+                                if let __mp::DecodeErrorKind::Trailing { .. } = e.kind() {
+                                    *at = "";
+                                }
+                                return ::core::result::Result::Err(e);
+                            }
+                        }
+                    };
+                    let take = match ending {
+                        Ending::Whole => whole,
+                        _ => quote!(if WHOLE { #whole } else { r.bytes(n)? }),
+                    };
+                    quote!({ let n = #n; #take })
                 }
                 _ => self.read_field(f, &aux_base(sname, f), &sc),
             };
@@ -231,6 +283,30 @@ impl Gen<'_> {
             #(#stmts)*
             ::core::result::Result::Ok(Self { #(#inits)* })
         }
+    }
+
+    /// True when a complete frame of this struct ends with its last field, bytes of a
+    /// given length, and nothing is checked after it: `decode` then reads that field with
+    /// `bytes_to_end`, one comparison where `bytes` and `finish` take two, with the same
+    /// errors. Other structs, and `read` (a frame inside another struct), keep `bytes`.
+    fn ends_whole(&self, id: TypeId, s: &Struct) -> bool {
+        let Some(last) = s.fields.last() else {
+            return false;
+        };
+        let given = matches!(
+            &last.ty.kind,
+            Ty::Bytes { text: false, len } if !matches!(len, Len::ToEnd | Len::Nul)
+        );
+        self.schema.frame == Some(id)
+            && given
+            && last.condition.is_none()
+            && last.constraint.is_none()
+            && matches!(last.value, FieldValue::Plain)
+            && fixed_bytes(&last.ty).is_none()
+            && !s
+                .fields
+                .iter()
+                .any(|f| matches!(f.value, FieldValue::Derived(_)))
     }
 
     /// A run of fixed-size fields read as one chunk, each field decoded from its bytes
@@ -656,4 +732,15 @@ pub(super) fn needed_positions(s: &Struct) -> Vec<bool> {
         }
     }
     need
+}
+
+/// How a struct's last field meets the end of the reader's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// Anything may follow: `bytes`.
+    Open,
+    /// The window ends there: `bytes_to_end`.
+    Whole,
+    /// Either, chosen by `read_fields`' `WHOLE` parameter.
+    Either,
 }

@@ -128,6 +128,23 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Takes `n` bytes that must end the window: a frame's last field, read by `decode`.
+    ///
+    /// One comparison where [`Reader::bytes`] then [`Reader::finish`] take two, with the
+    /// same errors: `Truncated` when fewer remain, and `Trailing` when more do. The caller
+    /// reports `Trailing` outside any field, as `finish` does.
+    #[inline(always)]
+    pub fn bytes_to_end(&mut self, n: u64) -> Result<&'a [u8], DecodeError> {
+        let rest = self.peek();
+        if n == rest.len() as u64 {
+            self.pos = self.end;
+            return Ok(rest);
+        }
+        // Values in, an error out: passing `self` would keep the reader in memory on
+        // the fast path too.
+        Err(not_to_end(self.pos, rest.len(), n))
+    }
+
     /// Takes a length given by an expression, rejecting negative lengths.
     #[inline]
     pub fn bytes_checked(&mut self, n: i128) -> Result<&'a [u8], DecodeError> {
@@ -352,6 +369,27 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The error of [`Reader::bytes_to_end`] when `available` bytes at `pos` are not `n`.
+#[cold]
+#[inline(never)]
+fn not_to_end(pos: usize, available: usize, n: u64) -> DecodeError {
+    let available = available as u64;
+    match available.checked_sub(n) {
+        None => DecodeError::new(
+            pos,
+            DecodeErrorKind::Truncated {
+                needed: n,
+                available,
+            },
+        ),
+        // `n` is less than `available`, a `usize`, so it fits one.
+        Some(extra) => DecodeError::new(
+            pos.saturating_add(usize::try_from(n).unwrap_or(usize::MAX)),
+            DecodeErrorKind::Trailing { extra },
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,6 +521,21 @@ mod tests {
         let err = Reader::new(data).utf8(4, data).unwrap_err();
         assert_eq!(err.offset(), 4 + 3);
         assert_eq!(Reader::new(b"plain").utf8(0, b"plain"), Ok("plain"));
+    }
+
+    #[test]
+    fn bytes_to_end_errs_as_bytes_then_finish() {
+        let data = [1u8, 2, 3, 4, 5];
+        for n in 0..8u64 {
+            let mut open = Reader::new(&data);
+            open.u8().unwrap();
+            let mut whole = open;
+            let expected = open.bytes(n).and_then(|b| open.finish().map(|()| b));
+            assert_eq!(whole.bytes_to_end(n), expected, "n = {n}");
+            if expected.is_ok() {
+                assert!(whole.is_empty());
+            }
+        }
     }
 
     proptest::proptest! {
