@@ -59,13 +59,22 @@ impl Gen<'_> {
                     #slow
                 }
 
-                /// `read_each` from `r`, with the field path applied; returns the reader
-                /// too, so that the fast path's reader never has its address taken.
+                /// The error `read_each` from `r` finds, with the field path applied, for a
+                /// window too short for a chunk. It takes the reader by value, so that the
+                /// fast path's reader never has its address taken, and returns only an
+                /// error, so that the fast path does not merge with it.
                 #[cold]
-                fn read_each_from(mut r: __mp::Reader<#reader_lt>) -> (::core::result::Result<Self, __mp::DecodeError>, __mp::Reader<#reader_lt>) {
+                fn read_each_error(mut r: __mp::Reader<#reader_lt>) -> __mp::DecodeError {
                     let mut at = "";
-                    let read = Self::read_each(&mut r, &mut at).map_err(|e| __mp::eval::in_field(e, at));
-                    (read, r)
+                    match Self::read_each(&mut r, &mut at) {
+                        ::core::result::Result::Err(e) => __mp::eval::in_field(e, at),
+                        // Not reached (the fields of the chunk need more bytes than
+                        // there are), but an error still, never a panic.
+                        ::core::result::Result::Ok(_) => {
+                            let available = r.remaining() as u64;
+                            r.error(__mp::DecodeErrorKind::Truncated { needed: available + 1, available })
+                        }
+                    }
                 }
             }
         };
@@ -342,10 +351,8 @@ impl Gen<'_> {
         quote! {
             let p_run = r.pos();
             let ::core::option::Option::Some(&#pat) = r.chunk::<#n>() else {
-                let (read, each) = Self::read_each_from(r.rewound(p0));
-                *r = each;
                 *at = "";
-                return read;
+                return ::core::result::Result::Err(Self::read_each_error(r.rewound(p0)));
             };
             let _ = p_run;
             #steps
