@@ -2,8 +2,8 @@
 //! from the frame, the mutated key/value list is streamed with the changes applied,
 //! and the lengths that depend on it are recomputed. No owned value is built.
 
-use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use proc_macro2::TokenStream;
+use quote::quote;
 
 use super::Gen;
 use super::names::{endian_of, field_name, ident, int_ty, lit_usize, max_of, to_bytes_method};
@@ -241,21 +241,23 @@ impl Gen<'_> {
         let n = usize::from(it.bits / 8);
         let (t, max) = (int_ty(it), max_of(it.bits, it.signed));
         let m = to_bytes_method(endian_of(self.schema, it.endian));
-        // Summed here: `0 + 4` would be clippy's `identity_op` for an id at offset 0.
         let after = lit_usize(off + n as u64);
-        let head: Vec<Ident> = (0..off).map(|k| format_ident!("h{}", k)).collect();
-        let id: Vec<Ident> = (0..n).map(|k| format_ident!("i{}", k)).collect();
-        let old_id = id.iter().map(|_| quote!(_));
-        // One split gives the bytes before the id and everything after it: one bounds
-        // check where taking the head and the rest apart cost two.
+        let width = lit_usize(n as u64);
+        // One split gives the bytes up to the id's end and everything after them: one
+        // bounds check where taking the head and the rest apart cost two. The head is
+        // copied whole, then the id written over its end: naming each byte instead let
+        // LLVM load and store the head a byte at a time.
         quote! {
-            if let (true, ::core::option::Option::Some(id), ::core::option::Option::Some((&[#(#head,)* #(#old_id),*], rest))) = (
+            if let (true, ::core::option::Option::Some(id), ::core::option::Option::Some((head, rest))) = (
                 mutation.properties.is_empty(),
                 mutation.request_id,
                 frame.split_first_chunk::<#after>(),
             ) {
-                let [#(#id),*] = __mp::eval::fit::<#t>(i128::from(id), #max)?.#m();
-                out.write_slice(&[#(#head,)* #(#id),*]);
+                let mut head = *head;
+                if let ::core::option::Option::Some(slot) = head.last_chunk_mut::<#width>() {
+                    *slot = __mp::eval::fit::<#t>(i128::from(id), #max)?.#m();
+                }
+                out.write_slice(&head);
                 __mp::write_part(out, frame, rest);
                 return ::core::result::Result::Ok(());
             }
