@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::Criterion;
-use mproto_bench::report::Table;
+use mproto_bench::report::{Table, middle};
 use mproto_bench::suite::{self, FORMATS, IMPLS, Op, Runner};
 
 /// Runs each operation under criterion, named `format/operation/implementation`.
@@ -49,25 +49,61 @@ fn median_ns(dir: &Path, format: &str, op: Op, imp: &str) -> Option<f64> {
     json["median"]["point_estimate"].as_f64()
 }
 
-fn main() {
-    let dir = output_dir();
-    // Short runs: 60 benchmarks on a shared two-core machine; medians settle well before 2 s.
-    let mut c = Criterion::default()
-        .output_directory(&dir)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .configure_from_args();
-    suite::run_all(&mut Timed(&mut c));
-    c.final_summary();
+/// How many full passes to make (`MPROTO_BENCH_PASSES`, default 1): each cell of the table
+/// is then the median of the passes' medians. On a shared machine a burst of load can slow
+/// one benchmark of one pass by a third; a median of three passes is not moved by it.
+fn passes() -> usize {
+    std::env::var("MPROTO_BENCH_PASSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
 
-    let mut table = Table::default();
+/// Each cell's medians, one per pass so far.
+type Passes = Vec<(&'static str, Op, &'static str, Vec<f64>)>;
+
+/// Adds the medians of the pass just run, read back from criterion's output, to `cells`.
+fn record_pass(dir: &Path, cells: &mut Passes) {
     for format in FORMATS {
         for op in Op::ALL {
             for imp in IMPLS {
-                if let Some(ns) = median_ns(&dir, format, op, imp) {
-                    table.insert(format, op, imp, ns);
+                let Some(ns) = median_ns(dir, format, op, imp) else {
+                    continue;
+                };
+                match cells
+                    .iter_mut()
+                    .find(|(f, o, i, _)| *f == format && *o == op && *i == imp)
+                {
+                    Some(cell) => cell.3.push(ns),
+                    None => cells.push((format, op, imp, vec![ns])),
                 }
             }
+        }
+    }
+}
+
+fn main() {
+    let dir = output_dir();
+    let mut cells = Passes::new();
+    for _ in 0..passes() {
+        // A fresh `Criterion` per pass: one instance renames an id it has seen (`#2`),
+        // and would write the pass's estimates under another directory. Short runs: 60
+        // benchmarks on a shared two-core machine; medians settle well before 2 s.
+        let mut c = Criterion::default()
+            .output_directory(&dir)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2))
+            .configure_from_args();
+        suite::run_all(&mut Timed(&mut c));
+        c.final_summary();
+        record_pass(&dir, &mut cells);
+    }
+
+    let mut table = Table::default();
+    for (format, op, imp, values) in cells {
+        if let Some(ns) = middle(values) {
+            table.insert(format, op, imp, ns);
         }
     }
     println!("Median ns/op (ratio to the hand-tuned parser):");

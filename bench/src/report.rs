@@ -91,3 +91,22 @@ impl Runner for CountAllocs {
         self.table.insert(format, op, imp, n);
     }
 }
+
+/// The middle of `values` (the lower of the two middle ones for an even count); `None`
+/// when there are none.
+pub fn middle(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len().checked_sub(1)? / 2).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::middle;
+
+    #[test]
+    fn middle_ignores_one_outlier_among_three() {
+        assert_eq!(middle(vec![46.0, 28.1, 27.9]), Some(28.1));
+        assert_eq!(middle(vec![2.0, 1.0]), Some(1.0));
+        assert_eq!(middle(vec![]), None);
+    }
+}
