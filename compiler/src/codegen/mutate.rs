@@ -241,6 +241,7 @@ impl Gen<'_> {
         let n = usize::from(it.bits / 8);
         let (t, max) = (int_ty(it), max_of(it.bits, it.signed));
         let m = to_bytes_method(endian_of(self.schema, it.endian));
+        // Summed here: `0 + 4` would be clippy's `identity_op` for an id at offset 0.
         let after = lit_usize(off + n as u64);
         let width = lit_usize(n as u64);
         // One split gives the bytes up to the id's end and everything after them: one
