@@ -74,10 +74,7 @@ impl<'a> Reader<'a> {
     // that escapes is kept in memory, stored on every decode.
     #[inline]
     fn truncated(&self, needed: u64) -> DecodeError {
-        self.error(DecodeErrorKind::Truncated {
-            needed,
-            available: self.remaining() as u64,
-        })
+        truncated_at(self.pos, needed, self.remaining())
     }
 
     /// Takes exactly `N` bytes as an array.
@@ -369,29 +366,38 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// `needed` bytes were wanted at `pos`, where the window has `available`.
+#[inline]
+fn truncated_at(pos: usize, needed: u64, available: usize) -> DecodeError {
+    DecodeError::new(
+        pos,
+        DecodeErrorKind::Truncated {
+            needed,
+            available: available as u64,
+        },
+    )
+}
+
 /// The error of [`Reader::bytes_to_end`] when `available` bytes at `pos` are not `n`.
 #[cold]
 #[inline(never)]
 fn not_to_end(pos: usize, available: usize, n: u64) -> DecodeError {
-    let available = available as u64;
-    match available.checked_sub(n) {
-        None => DecodeError::new(
-            pos,
-            DecodeErrorKind::Truncated {
-                needed: n,
-                available,
+    // An `n` below `available` fits a `usize`, and `pos + n` stays inside the frame.
+    match usize::try_from(n).ok().filter(|&n| n < available) {
+        Some(n) => DecodeError::new(
+            pos + n,
+            DecodeErrorKind::Trailing {
+                extra: (available - n) as u64,
             },
         ),
-        // `n` is less than `available`, a `usize`, so it fits one.
-        Some(extra) => DecodeError::new(
-            pos.saturating_add(usize::try_from(n).unwrap_or(usize::MAX)),
-            DecodeErrorKind::Trailing { extra },
-        ),
+        None => truncated_at(pos, n, available),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy as _;
+
     use super::*;
 
     #[test]
@@ -542,7 +548,15 @@ mod tests {
         /// The ASCII shortcut accepts and rejects exactly what `from_utf8` does.
         #[test]
         fn utf8_agrees_with_std(
-            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            // Random bytes are rarely all ASCII past a few bytes, so ASCII text and valid
+            // non-ASCII text are drawn on their own too.
+            bytes in proptest::prop_oneof![
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+                proptest::collection::vec(0u8..0x80, 0..40),
+                proptest::string::string_regex("[a-z\u{e9}\u{1F600}]{0,16}")
+                    .unwrap()
+                    .prop_map(String::into_bytes),
+            ],
             start in 0usize..1000,
         ) {
             let got = Reader::new(&bytes).utf8(start, &bytes);
