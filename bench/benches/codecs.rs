@@ -52,7 +52,7 @@ fn median_ns(dir: &Path, format: &str, op: Op, imp: &str) -> Option<f64> {
 /// How many full passes to make (`MPROTO_BENCH_PASSES`, default 1): each cell of the table
 /// is then the median of the passes' medians. On a shared machine a burst of load can slow
 /// one benchmark of one pass by a third; a median of three passes is not moved by it.
-fn passes() -> usize {
+fn pass_count() -> usize {
     std::env::var("MPROTO_BENCH_PASSES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -60,33 +60,25 @@ fn passes() -> usize {
         .max(1)
 }
 
-/// Each cell's medians, one per pass so far.
-type Passes = Vec<(&'static str, Op, &'static str, Vec<f64>)>;
-
-/// Adds the medians of the pass just run, read back from criterion's output, to `cells`.
-fn record_pass(dir: &Path, cells: &mut Passes) {
+/// The medians of the pass just run, read back from criterion's output.
+fn read_pass(dir: &Path) -> Table {
+    let mut table = Table::default();
     for format in FORMATS {
         for op in Op::ALL {
             for imp in IMPLS {
-                let Some(ns) = median_ns(dir, format, op, imp) else {
-                    continue;
-                };
-                match cells
-                    .iter_mut()
-                    .find(|(f, o, i, _)| *f == format && *o == op && *i == imp)
-                {
-                    Some(cell) => cell.3.push(ns),
-                    None => cells.push((format, op, imp, vec![ns])),
+                if let Some(ns) = median_ns(dir, format, op, imp) {
+                    table.insert(format, op, imp, ns);
                 }
             }
         }
     }
+    table
 }
 
 fn main() {
     let dir = output_dir();
-    let mut cells = Passes::new();
-    for _ in 0..passes() {
+    let mut passes = Vec::new();
+    for _ in 0..pass_count() {
         // A fresh `Criterion` per pass: one instance renames an id it has seen (`#2`),
         // and would write the pass's estimates under another directory. Short runs: 60
         // benchmarks on a shared two-core machine; medians settle well before 2 s.
@@ -97,13 +89,18 @@ fn main() {
             .configure_from_args();
         suite::run_all(&mut Timed(&mut c));
         c.final_summary();
-        record_pass(&dir, &mut cells);
+        passes.push(read_pass(&dir));
     }
 
     let mut table = Table::default();
-    for (format, op, imp, values) in cells {
-        if let Some(ns) = middle(values) {
-            table.insert(format, op, imp, ns);
+    for format in FORMATS {
+        for op in Op::ALL {
+            for imp in IMPLS {
+                let values = passes.iter().filter_map(|p| p.get(format, op, imp));
+                if let Some(ns) = middle(values.collect()) {
+                    table.insert(format, op, imp, ns);
+                }
+            }
         }
     }
     println!("Median ns/op (ratio to the hand-tuned parser):");
